@@ -1,0 +1,14 @@
+import { dispatch, type CommandTable } from "../services/core/command";
+import { serviceCommands } from "../services/main";
+
+/**
+ * `npx mixstack <command>` on an operator's machine: every service command, plus the commands that
+ * need the Pulumi SDK or cloud credentials (which never ship in the service image).
+ */
+export const operatorCommands: CommandTable = {
+  ...serviceCommands,
+};
+
+export function main(argv: string[]): Promise<number> {
+  return dispatch("mixstack", operatorCommands, argv);
+}

@@ -1,0 +1,12 @@
+import { dispatch, type CommandTable } from "./core/command";
+
+/**
+ * The commands that run inside our containers (and natively). Loaded lazily so that `mixstack ingest`
+ * does not load the backup agent's cloud SDKs. Operator-only commands live in `cli/main.ts`.
+ */
+export const serviceCommands: CommandTable = {
+};
+
+export function main(argv: string[]): Promise<number> {
+  return dispatch("mixstack", serviceCommands, argv);
+}
