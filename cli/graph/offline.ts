@@ -15,6 +15,16 @@ export interface RecordedResource {
   custom: boolean;
   /** Inputs as the provider would receive them; secret values stay wrapped (see `isSecretValue`). */
   inputs: Record<string, unknown>;
+  /** Resource options the engine would see (mocks are not told them; the stack transformation is). */
+  options: RecordedOptions;
+}
+
+export interface RecordedOptions {
+  retainOnDelete?: boolean;
+  deleteBeforeReplace?: boolean;
+  protect?: boolean;
+  /** Names of the resources this one explicitly waits for. */
+  dependsOn?: string[];
 }
 
 export interface EvaluatedOutput {
@@ -43,7 +53,7 @@ const RANDOM_SECRET_TYPES = new Set(["random:index/randomPassword:RandomPassword
 
 /** Mock provider: echoes inputs and fills the outputs our program reads, deterministically. */
 export class OfflineMocks implements pulumi.runtime.Mocks {
-  readonly registered: Array<Omit<RecordedResource, "parent">> = [];
+  readonly registered: Array<Omit<RecordedResource, "parent" | "options">> = [];
   readonly generatedSecrets: string[] = [];
   /** Invoke tokens nobody mocked; the SDK loses the thrown message, so `evaluateOffline` reports these. */
   readonly unexpectedCalls: string[] = [];
@@ -54,7 +64,7 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
     const state: Record<string, unknown> = { ...args.inputs };
     if (RANDOM_SECRET_TYPES.has(args.type)) {
       const length = Number(args.inputs.length ?? 32);
-      const value = `mock${createHash("sha256").update(args.name).digest("hex")}`.slice(0, Math.max(length, 16));
+      const value = mockSecretValue(args.name, length);
       this.generatedSecrets.push(value);
       state.result = value;
     }
@@ -81,11 +91,17 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
   }
 }
 
+/** The value the mocks give a generated password: deterministic, so other processes can look for it. */
+export function mockSecretValue(resourceName: string, length = 32): string {
+  return `mock${createHash("sha256").update(resourceName).digest("hex")}`.slice(0, Math.max(length, 16));
+}
+
 /** Evaluates a program under fresh mocks and waits until every registration has settled. */
 export async function evaluateOffline(program: OfflineProgram, mocks = new OfflineMocks()): Promise<Evaluation> {
   await pulumi.runtime.setMocks(mocks, program.project, program.stack, false);
   pulumi.runtime.setAllConfig(program.config, program.secretKeys);
   const parents = new Map<string, string | undefined>();
+  const options = new Map<string, RecordedOptions>();
   let returned: Record<string, unknown> = {};
   const failOnUnexpectedCalls = () => {
     if (mocks.unexpectedCalls.length > 0) throw new Error(`unmocked invoke ${mocks.unexpectedCalls.join(", ")}`);
@@ -94,7 +110,16 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
     // Mocks are not told the parent; a (legacy, in-process) stack transformation sees every resource with its options.
     pulumi.runtime.registerStackTransformation((args) => {
       const parent = args.opts.parent;
-      parents.set(`${args.type}::${args.name}`, parent ? pulumi.resourceName(parent) : undefined);
+      const key = `${args.type}::${args.name}`;
+      parents.set(key, parent ? pulumi.resourceName(parent) : undefined);
+      const opts = args.opts as pulumi.CustomResourceOptions;
+      const dependsOn = Array.isArray(opts.dependsOn) ? opts.dependsOn.filter(pulumi.Resource.isInstance).map((r) => pulumi.resourceName(r)) : [];
+      options.set(key, {
+        ...(opts.retainOnDelete !== undefined && { retainOnDelete: opts.retainOnDelete }),
+        ...(opts.deleteBeforeReplace !== undefined && { deleteBeforeReplace: opts.deleteBeforeReplace }),
+        ...(opts.protect !== undefined && { protect: opts.protect }),
+        ...(dependsOn.length > 0 && { dependsOn }),
+      });
       return undefined;
     });
     returned = await program.run();
@@ -114,7 +139,11 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
   return {
     resources: mocks.registered
       .filter((r) => r.type !== "pulumi:pulumi:Stack")
-      .map((r) => ({ ...r, parent: parents.get(`${r.type}::${r.name}`) ?? stackName })),
+      .map((r) => ({
+        ...r,
+        parent: parents.get(`${r.type}::${r.name}`) ?? stackName,
+        options: options.get(`${r.type}::${r.name}`) ?? {},
+      })),
     outputs,
     generatedSecrets: [...mocks.generatedSecrets],
   };
