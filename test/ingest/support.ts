@@ -1,0 +1,86 @@
+import { afterAll } from "vitest";
+import { createLogger } from "../../services/core/log";
+import { decodeEntry, redisKeys, type QueueEntry } from "../../services/core/queue";
+import { startIngest, type RunningIngest } from "../../services/ingest/service";
+import { readIngestSettings } from "../../services/ingest/settings";
+import { redisClient, startTestRedis } from "../harness/services";
+
+/**
+ * Ingest test helpers: an in-process ingest service on a free loopback port, against a real
+ * `redis-server` from the harness, and readers for what reached the stream.
+ */
+
+export const TOKEN = "TOKEN123";
+export const SECRET = "SEKRET";
+
+export type Redis = Awaited<ReturnType<typeof redisClient>>;
+
+/** Starts ingest with the test defaults plus `env` overrides; stopped after the test file. */
+export async function startTestIngest(redisUrl: string, env: Record<string, string> = {}): Promise<RunningIngest> {
+  const settings = readIngestSettings({
+    PORT: "0",
+    MIXSTACK_LISTEN_HOST: "127.0.0.1",
+    REDIS_URL: redisUrl,
+    MIXSTACK_TOKEN: TOKEN,
+    MIXSTACK_API_SECRET: SECRET,
+    MIXSTACK_GEOIP: "false",
+    MIXSTACK_STATS_INTERVAL_MS: "0",
+    MIXSTACK_SHUTDOWN_GRACE_MS: "2000",
+    ...env,
+  });
+  const ingest = await startIngest(settings, createLogger("ingest-test", process.env.TEST_LOG_LEVEL ?? "silent"));
+  afterAll(() => ingest.stop());
+  await waitUntilReady(ingest);
+  return ingest;
+}
+
+async function waitUntilReady(ingest: RunningIngest): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!ingest.queue.ready || ingest.queue.backlog === undefined) {
+    if (Date.now() > deadline) throw new Error("ingest did not connect to Redis within 15 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A Redis and an ingest in front of it, plus a client to read the stream. */
+export async function startIngestStack(env: Record<string, string> = {}) {
+  const redis = await startTestRedis();
+  const client = await redisClient(redis.url);
+  const ingest = await startTestIngest(redis.url, env);
+  return { redis, client, ingest, url: ingest.url };
+}
+
+export interface StreamEntry {
+  id: string;
+  entry: QueueEntry;
+}
+
+/** Every entry on the stream (decoded), oldest first. */
+export async function readStream(client: Redis): Promise<StreamEntry[]> {
+  const raw = await client.xRange(redisKeys.stream, "-", "+");
+  return raw.map(({ id, message }) => {
+    const entry = decodeEntry(message as Record<string, string>);
+    if (entry instanceof Error) throw entry;
+    return { id, entry };
+  });
+}
+
+/** Entries added after `afterId` (exclusive); use `lastId` to mark a point in a test. */
+export async function readStreamAfter(client: Redis, afterId: string): Promise<StreamEntry[]> {
+  return (await readStream(client)).filter(({ id }) => compareIds(id, afterId) > 0);
+}
+
+export async function lastId(client: Redis): Promise<string> {
+  const [last] = await client.xRevRange(redisKeys.stream, "+", "-", { COUNT: 1 });
+  return last?.id ?? "0-0";
+}
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
+  return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
+}
+
+export function b64(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64");
+}
