@@ -35,7 +35,8 @@ export function cleanProperties(
   omit?: ReadonlySet<string>,
 ): CleanObject | Rejection {
   const state = { bytes: 2 };
-  const value = cleanObject(source, limits, field, 0, state, omit);
+  // The properties object itself is level 1: `{a:{b:{c:1}}}` has depth 3.
+  const value = cleanObject(source, limits, field, 1, state, omit);
   if (value instanceof Rejection) return value;
   return { value, bytes: state.bytes };
 }
@@ -54,8 +55,8 @@ function cleanObject(
     if (!Object.prototype.hasOwnProperty.call(source, rawKey)) continue;
     if (omit?.has(rawKey)) continue;
     if (++count > limits.maxProperties) {
-      const what = depth === 0 ? "properties" : "keys";
-      return new Rejection(depth === 0 ? "too_many_properties" : "too_many_keys", field, `more than ${limits.maxProperties} ${what}`);
+      const what = depth === 1 ? "properties" : "keys";
+      return new Rejection(depth === 1 ? "too_many_properties" : "too_many_keys", field, `more than ${limits.maxProperties} ${what}`);
     }
     const key = cleanName(rawKey, limits.maxStringLength);
     if (key === "" || PROTOTYPE_KEYS.has(key)) continue;

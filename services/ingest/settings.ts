@@ -40,7 +40,7 @@ export const ingestEnvironment = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: "expected redis://host:port or rediss://host:port" }),
   MIXSTACK_TOKEN: env.list().refine((tokens) => tokens.length > 0, { message: "at least one project token is required" }),
   MIXSTACK_API_SECRET: env.list(),
-  MIXSTACK_SERVICE_ACCOUNTS: serviceAccounts,
+  MIXSTACK_SERVICE_ACCOUNT_SECRETS: serviceAccounts,
   MIXSTACK_IMPORT_TOKEN_AUTH: env.flag(true),
   MIXSTACK_PATH_PREFIX: pathPrefix,
   MIXSTACK_TLS_CERT_FILE: z.string().optional(),
@@ -75,7 +75,7 @@ export interface Limits {
   maxStringLength: number;
   /** Properties of an event or profile operation, keys of a nested object, items of a list. */
   maxProperties: number;
-  /** Nesting below the top-level properties: `{a:{b:{c:1}}}` is depth 3. */
+  /** Nesting, counting the properties object itself: `{a:{b:{c:1}}}` is depth 3. */
   maxDepth: number;
   maxEventBytes: number;
   /** `/track` events older than this are refused; 0 accepts any age. */
@@ -117,7 +117,7 @@ export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): Ing
     redisUrl: e.REDIS_URL,
     tokens: e.MIXSTACK_TOKEN,
     apiSecrets: e.MIXSTACK_API_SECRET,
-    serviceAccounts: e.MIXSTACK_SERVICE_ACCOUNTS,
+    serviceAccounts: e.MIXSTACK_SERVICE_ACCOUNT_SECRETS,
     importTokenAuth: e.MIXSTACK_IMPORT_TOKEN_AUTH,
     pathPrefix: e.MIXSTACK_PATH_PREFIX,
     tls: readTls(e.MIXSTACK_TLS_CERT_FILE, e.MIXSTACK_TLS_KEY_FILE),
