@@ -57,7 +57,7 @@ export interface StreamEntry {
 
 /** Every entry on the stream (decoded), oldest first. */
 export async function readStream(client: Redis): Promise<StreamEntry[]> {
-  const raw = await client.xRange(redisKeys.stream, "-", "+");
+  const raw = (await client.xRange(redisKeys.stream, "-", "+")) ?? [];
   return raw.map(({ id, message }) => {
     const entry = decodeEntry(message as Record<string, string>);
     if (entry instanceof Error) throw entry;
@@ -71,7 +71,7 @@ export async function readStreamAfter(client: Redis, afterId: string): Promise<S
 }
 
 export async function lastId(client: Redis): Promise<string> {
-  const [last] = await client.xRevRange(redisKeys.stream, "+", "-", { COUNT: 1 });
+  const [last] = (await client.xRevRange(redisKeys.stream, "+", "-", { COUNT: 1 })) ?? [];
   return last?.id ?? "0-0";
 }
 
