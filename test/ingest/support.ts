@@ -1,9 +1,14 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { join } from "node:path";
 import { afterAll } from "vitest";
 import { createLogger } from "../../services/core/log";
 import { decodeEntry, redisKeys, type QueueEntry } from "../../services/core/queue";
 import { startIngest, type RunningIngest } from "../../services/ingest/service";
 import { readIngestSettings } from "../../services/ingest/settings";
-import { redisClient, startTestRedis } from "../harness/services";
+import { redisClient, scratchDir, startTestRedis } from "../harness/services";
 
 /**
  * Ingest test helpers: an in-process ingest service on a free loopback port, against a real
@@ -83,4 +88,54 @@ function compareIds(a: string, b: string): number {
 
 export function b64(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString("base64");
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+}
+
+/**
+ * One HTTP(S) request with exactly the bytes given (no client-side encoding or normalisation), for
+ * tests that need raw bodies, odd headers or a custom CA.
+ */
+export function send(
+  url: string,
+  options: { method?: string; headers?: Record<string, string | number>; body?: string | Buffer; ca?: Buffer } = {},
+): Promise<RawResponse> {
+  const target = new URL(url);
+  const request = target.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      target,
+      { method: options.method ?? (options.body === undefined ? "GET" : "POST"), headers: options.headers, ca: options.ca, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => {
+          const body = Buffer.concat(chunks);
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body, text: body.toString("utf8") });
+        });
+        response.on("error", reject);
+      },
+    );
+    outgoing.on("error", reject);
+    outgoing.end(options.body);
+  });
+}
+
+/** A self-signed certificate for localhost/127.0.0.1 made with openssl, for the HTTPS tests. */
+export function makeTestCertificate(): { certFile: string; keyFile: string; cert: Buffer } {
+  const dir = scratchDir("ingest-cert");
+  const certFile = join(dir, "cert.pem");
+  const keyFile = join(dir, "key.pem");
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
+    "-subj", "/CN=localhost",
+    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    "-keyout", keyFile, "-out", certFile,
+  ], { stdio: "ignore" });
+  return { certFile, keyFile, cert: readFileSync(certFile) };
 }
