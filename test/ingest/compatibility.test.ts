@@ -2,7 +2,7 @@ import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { EventItem, GroupUpdate, ProfileUpdate } from "../../services/core/queue";
 import type { RunningIngest } from "../../services/ingest/service";
-import { startTestRedis } from "../harness/services";
+import { redisClient, startTestRedis } from "../harness/services";
 import {
   b64,
   lastId,
@@ -248,7 +248,7 @@ describe("§6 compatibility cases", () => {
       tls = await startTestIngest(redis.url, { MIXSTACK_TLS_CERT_FILE: certificate.certFile, MIXSTACK_TLS_KEY_FILE: certificate.keyFile });
       httpsUrl = tls.url.replace("127.0.0.1", "localhost");
       // Re-point the stream reader at this instance's Redis for these cases.
-      client = await (await import("../harness/services")).redisClient(redis.url);
+      client = await redisClient(redis.url);
     });
 
     const auth = (secret: string) => ({ Authorization: `Basic ${Buffer.from(`${secret}:`).toString("base64")}` });

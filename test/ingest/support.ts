@@ -8,7 +8,8 @@ import { createLogger } from "../../services/core/log";
 import { decodeEntry, redisKeys, type QueueEntry } from "../../services/core/queue";
 import { startIngest, type RunningIngest } from "../../services/ingest/service";
 import { readIngestSettings } from "../../services/ingest/settings";
-import { redisClient, scratchDir, startTestRedis } from "../harness/services";
+import { freePort, startServiceProcess, waitFor, type ManagedProcess } from "../../services/dev/processes";
+import { redisClient, scratchDir, startTestRedis, track } from "../harness/services";
 
 /**
  * Ingest test helpers: an in-process ingest service on a free loopback port, against a real
@@ -138,4 +139,31 @@ export function makeTestCertificate(): { certFile: string; keyFile: string; cert
     "-keyout", keyFile, "-out", certFile,
   ], { stdio: "ignore" });
   return { certFile, keyFile, cert: readFileSync(certFile) };
+}
+
+/** `mixstack ingest` as its own process (as deployed), stopped after the test file. */
+export async function startIngestProcess(redisUrl: string, env: Record<string, string> = {}): Promise<{ process: ManagedProcess; url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = await startServiceProcess({
+    command: "ingest",
+    env: {
+      PORT: String(port),
+      MIXSTACK_LISTEN_HOST: "127.0.0.1",
+      REDIS_URL: redisUrl,
+      MIXSTACK_TOKEN: TOKEN,
+      MIXSTACK_API_SECRET: SECRET,
+      MIXSTACK_GEOIP: "false",
+      MIXSTACK_STATS_INTERVAL_MS: "0",
+      LOG_LEVEL: "warn",
+      ...env,
+    },
+    ready: () =>
+      waitFor(`ingest on ${port}`, async () => {
+        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
+        await response.arrayBuffer();
+        return response.ok;
+      }, { timeoutMs: 30_000 }).then(() => undefined),
+  });
+  return { process: track(child), url };
 }
