@@ -5,6 +5,8 @@ import { dispatch, type CommandTable } from "./core/command";
  * does not load the backup agent's cloud SDKs. Operator-only commands live in `cli/main.ts`.
  */
 export const serviceCommands: CommandTable = {
+  // require (not import()) so that tsx's CommonJS hook and the esbuild bundle both resolve it.
+  ingest: async () => (require("./ingest/command") as typeof import("./ingest/command.js")).ingestCommand,
 };
 
 export function main(argv: string[]): Promise<number> {
