@@ -1,3 +1,4 @@
+import { awsSection } from "./aws";
 import { dockerSection } from "./docker";
 
 /**
@@ -6,7 +7,14 @@ import { dockerSection } from "./docker";
  */
 export const platformSections = {
   docker: dockerSection,
+  aws: awsSection,
 } as const;
 
 export type PlatformName = keyof typeof platformSections;
 export const platformNames = Object.keys(platformSections) as PlatformName[];
+
+/** Options of the shared config that only some platforms implement; the others reject them by key. */
+export const platformOptions: Record<PlatformName, { managedQueue: boolean; externalInfluxdb: boolean }> = {
+  docker: { managedQueue: false, externalInfluxdb: false },
+  aws: { managedQueue: true, externalInfluxdb: true },
+};
