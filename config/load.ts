@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { platformOptions, platformSections, platformNames, type PlatformName } from "./platforms";
+import { platformChecks, platformOptions, platformSections, platformNames, type PlatformName } from "./platforms";
 import { baseSchema, type StackConfig } from "./schema";
 import { secretNames, type SecretName, type SecretValues } from "./secrets";
 
@@ -73,7 +73,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
       else problems.push(...describeIssues(parsed.error.issues, data[platform] ?? {}, [platform], secretKeys));
     }
   }
-  if (base.success) problems.push(...optionProblems(base.data, platform, secretKeys));
+  if (base.success) problems.push(...optionProblems(base.data, platform, secretKeys), ...(platformChecks[platform]?.(base.data, PROJECT) ?? []));
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   const parsed = base.data!;

@@ -1,4 +1,5 @@
 import { awsSection } from "./aws";
+import { awsConfigProblems } from "./aws-checks";
 import { dockerSection } from "./docker";
 
 /**
@@ -17,4 +18,9 @@ export const platformNames = Object.keys(platformSections) as PlatformName[];
 export const platformOptions: Record<PlatformName, { managedQueue: boolean; externalInfluxdb: boolean }> = {
   docker: { managedQueue: false, externalInfluxdb: false },
   aws: { managedQueue: true, externalInfluxdb: true },
+};
+
+/** Checks of the shared config a platform needs beyond the schema (what it cannot deploy), by key. */
+export const platformChecks: { [P in PlatformName]?: typeof awsConfigProblems } = {
+  aws: awsConfigProblems,
 };

@@ -15,7 +15,7 @@ import {
   type ServiceName,
   type ServiceSpec,
 } from "../topology";
-import { BACKUP_PREFIX, BackupStore, parseS3Url } from "./backup-store";
+import { BACKUP_PREFIX, BackupStore } from "./backup-store";
 import { LOG_STREAM_PREFIX } from "./container";
 import { eventBridgeCron } from "./cron";
 import { AwsFileSystem } from "./file-system";
@@ -24,6 +24,7 @@ import { AwsImages } from "./images";
 import { PublicEndpoint } from "./load-balancer";
 import { ManagedQueue } from "./managed-queue";
 import { AwsNetwork } from "./network";
+import { parseS3Url } from "./s3-url";
 import { planDeployment, type IngressPlan, type TaskPlan } from "./plan";
 import { AwsSecrets, secretEntries, templateSignature } from "./secrets";
 import { StateHost } from "./state-host";
@@ -112,13 +113,17 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
 
     let managedQueue: ManagedQueue | undefined;
     for (const spec of plan.managed) {
-      const authToken = secrets.queuePassword.apply((password) => {
-        if (password.length < 16) throw new Error("mixstack:queuePassword: ElastiCache needs at least 16 characters (queue.managed is true)");
-        return password;
-      });
+      // The config check (config/aws-checks.ts) made sure a configured password is long enough for ElastiCache.
       managedQueue = new ManagedQueue(
         `${name}-${spec.name}`,
-        { vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds, settings: settings.managedQueue, authToken, port: spec.ports[0]!.port, keepData },
+        {
+          vpcId: network.vpcId,
+          privateSubnetIds: network.privateSubnetIds,
+          settings: settings.managedQueue,
+          authToken: secrets.queuePassword,
+          port: spec.ports[0]!.port,
+          keepData,
+        },
         components,
       );
       groups.set(spec.name, managedQueue.securityGroup);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../config/load";
-import { parseS3Url } from "../../components/aws/backup-store";
+import { parseS3Url } from "../../components/aws/s3-url";
 import { containerDefinition, ecsHealthCheck } from "../../components/aws/container";
 import { stackSlug } from "../../components/aws/deployment";
 import { cpuUnits, fargateTaskSize } from "../../components/aws/fargate";
