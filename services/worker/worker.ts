@@ -180,7 +180,7 @@ export class Worker {
     try {
       const [result] = await influx.query("SHOW FIELD KEYS", { db: this.settings.INFLUX_DB });
       for (const series of result?.series ?? []) {
-        for (const [key, type] of series.values) {
+        for (const [key, type] of series.values ?? []) {
           if (typeof key === "string" && isInfluxFieldType(type) && series.name && types.typeOf(series.name, key) === undefined) {
             types.learn(series.name, key, type);
           }
