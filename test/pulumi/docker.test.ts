@@ -190,7 +190,7 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     }
   });
 
-  it.each(["influxdb", "queue", "ingest", "grafana"])("health-checks %s", (service) => {
+  it.each(["influxdb", "queue", "ingest", "worker", "grafana"])("health-checks %s", (service) => {
     expect(container(evaluation, service).healthcheck?.tests[0]).toBe("CMD-SHELL");
   });
 
