@@ -40,7 +40,7 @@ export const secretsShape = {
   projectToken: orPlaceholder(listItem).optional().describe("Mixpanel project token the SDKs send (generated when unset)"),
   apiSecret: orPlaceholder(listItem).optional().describe("API secret for /import (generated when unset)"),
   influxAdminPassword: orPlaceholder(password).optional().describe("InfluxDB admin password, used by bootstrap and backups (generated when unset)"),
-  influxWriterPassword: orPlaceholder(password).optional().describe("InfluxDB password of the worker's write-only user (generated when unset)"),
+  influxWriterPassword: orPlaceholder(password).optional().describe("InfluxDB password of the worker's user (generated when unset)"),
   influxReaderPassword: orPlaceholder(password).optional().describe("InfluxDB password of Grafana's read-only user (generated when unset)"),
   grafanaAdminPassword: orPlaceholder(password)
     .optional()
