@@ -7,10 +7,11 @@
 export const hasUser = `"distinct_id" != ''`;
 
 /**
- * Sign-up events under their usual spellings (`signup`, `Sign Up`, `sign_up`, `user-signup`...).
- * InfluxQL regexes take no `/i` suffix; case-insensitivity is Go's inline `(?i)` flag.
+ * Sign-up events under their usual spellings: `signup`, `Sign Up`, `sign_up`, `Signed Up`... and
+ * nothing longer (`signup_page_viewed` is not a sign-up). InfluxQL regexes take no `/i` suffix;
+ * case-insensitivity is Go's inline `(?i)` flag.
  */
-export const isSignup = `"event" =~ /(?i)sign[ _-]?up/`;
+export const isSignup = `"event" =~ /(?i)^sign(ed)?[ _-]?up$/`;
 
 /** Distinct users among the selected events. */
 export const distinctUsers = `count(distinct("distinct_id"))`;
