@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parse } from "yaml";
 
 /**
  * The generated dashboards as Grafana reads them: the JSON files under `grafana/dashboards/`,
@@ -86,4 +87,18 @@ export function variableQuery(variable: VariableJson): string {
 /** The key of a panel query in `panelExpectations`. */
 export function queryKey(dashboard: DashboardJson, panel: PanelJson, target: TargetJson): string {
   return `${dashboard.uid} › ${panel.title} › ${target.refId}`;
+}
+
+export interface ProvisionedDatasource {
+  uid: string;
+  jsonData: { dbName: string; timeInterval?: string };
+}
+
+/** The provisioned data source as Grafana reads it: `${NAME}` filled in from `env`. */
+export function loadProvisionedDatasource(env: Record<string, string>): ProvisionedDatasource {
+  const text = readFileSync(join(grafanaDir, "provisioning", "datasources", "influxdb.yaml"), "utf8");
+  const interpolated = text.replace(/\$\{(\w+)\}/g, (_, name: string) => env[name] ?? "");
+  const [source] = (parse(interpolated) as { datasources: ProvisionedDatasource[] }).datasources;
+  if (!source) throw new Error("no data source in grafana/provisioning/datasources/influxdb.yaml");
+  return source;
 }

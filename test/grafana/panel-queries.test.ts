@@ -1,16 +1,14 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { InfluxClient } from "../../services/core/influx";
-import { startInfluxd } from "../../services/dev/processes";
-import { scratchDir, track } from "../harness/services";
 import { waitFor } from "../../services/dev/ports";
-import { buildDataset, datasetNow, seriesKeys, toLine, type Dataset } from "./dataset";
-import { grafanaDir, loadDashboards, queryKey, queryPanels, variableQuery, type DashboardJson, type PanelJson, type TargetJson } from "./dashboard-json";
-import { grafanaQueryText, type VariableState } from "./grafana-interpolation";
-import { calculateIntervalMs, panelRange, type RawTimeRange } from "./grafana-time";
+import { scratchDir, track } from "../harness/services";
+import { startDashboardInflux, readerCredentials } from "./dashboard-influx";
+import { buildDataset, datasetNow, seriesKeys, type Dataset } from "./dataset";
+import { loadDashboards, loadProvisionedDatasource, queryKey, queryPanels, type DashboardJson, type PanelJson, type TargetJson } from "./dashboard-json";
+import type { VariableState } from "./grafana-interpolation";
 import { panelExpectations, type ActualSeries, type PanelContext } from "./panel-expectations";
+import { literalValues, PanelRunner, type Scenario } from "./panel-runner";
 import type { Cell, ExpectedSeries } from "./reference";
 
 /**
@@ -21,17 +19,6 @@ import type { Cell, ExpectedSeries } from "./reference";
  */
 
 const database = "mixevents";
-const adminCredentials = { username: "admin", password: "admin-password" };
-const readerCredentials = { username: "grafana", password: "reader-password" };
-
-interface Scenario {
-  name: string;
-  time: RawTimeRange;
-  /** Product dashboards use the data set's fixed clock; pipeline health the real one (`_internal`). */
-  now: () => number;
-  /** Variable selections; unset variables keep the dashboard's saved value. */
-  variables?: Record<string, string | string[]>;
-}
 
 const fixedClock = () => datasetNow;
 const realClock = () => Date.now();
@@ -72,57 +59,23 @@ const scenarios: Record<string, Scenario[]> = {
   ],
 };
 
-/** The provisioned data source, read as Grafana reads it (env values filled in). */
-const provisioned = (() => {
-  const text = readFileSync(join(grafanaDir, "provisioning", "datasources", "influxdb.yaml"), "utf8");
-  const env: Record<string, string> = { INFLUX_URL: "unused", INFLUX_DB: database, INFLUX_READER_USER: "grafana", INFLUX_READER_PASSWORD: "unused" };
-  const interpolated = text.replace(/\$\{(\w+)\}/g, (_, name: string) => env[name] ?? "");
-  const [source] = (parse(interpolated) as { datasources: Array<{ jsonData: { dbName: string; timeInterval?: string } }> }).datasources;
-  return source!;
-})();
+/** The provisioned data source, read as Grafana reads it. */
+const provisioned = loadProvisionedDatasource({ INFLUX_DB: database, INFLUX_READER_USER: readerCredentials.username });
 
 const dashboards = loadDashboards();
 
-let influx: { url: string; dir: string };
-let reader: InfluxClient;
+let influxDir: string;
+let runner: PanelRunner;
 let data: Dataset;
 
-async function withEnv<T>(vars: Record<string, string>, run: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((key) => [key, process.env[key]]));
-  Object.assign(process.env, vars);
-  try {
-    return await run();
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
-}
-
 beforeAll(async () => {
-  const dir = scratchDir("influxd-dashboards");
-  // influxd reads INFLUXDB_<SECTION>_<KEY> over its config file: the monitor store fills `_internal`,
-  // which the pipeline-health panels read, as it does by default in the influxdb image.
-  const server = await withEnv({ INFLUXDB_MONITOR_STORE_ENABLED: "true", INFLUXDB_MONITOR_STORE_INTERVAL: "1s" }, () =>
-    startInfluxd({ dir, authEnabled: true }).then(track),
-  );
-  influx = { url: server.url, dir };
-  await new InfluxClient({ url: server.url }).query(`CREATE USER "${adminCredentials.username}" WITH PASSWORD '${adminCredentials.password}' WITH ALL PRIVILEGES`);
-  const admin = new InfluxClient({ url: server.url, ...adminCredentials });
-  await admin.query(`CREATE DATABASE "${database}"`);
-  await admin.query(`CREATE USER "${readerCredentials.username}" WITH PASSWORD '${readerCredentials.password}'`);
-  await admin.query(`GRANT READ ON "${database}" TO "${readerCredentials.username}"`);
-  await waitFor("influxd's monitor to create _internal", async () => JSON.stringify(await admin.query("SHOW DATABASES")).includes('"_internal"'));
-  await admin.query(`GRANT READ ON "_internal" TO "${readerCredentials.username}"`);
-
+  const influx = await startDashboardInflux({ dir: scratchDir("influxd-dashboards"), database });
+  track(influx.server);
+  influxDir = influx.dir;
   data = buildDataset(Date.now());
-  for (const points of [data.events, data.pipeline]) {
-    for (let start = 0; start < points.length; start += 5000) {
-      await admin.write(points.slice(start, start + 5000).map(toLine).join("\n"), { db: database, gzip: true });
-    }
-  }
-  reader = new InfluxClient({ url: server.url, ...readerCredentials });
+  await influx.write(data.events);
+  await influx.write(data.pipeline);
+  runner = new PanelRunner(influx.reader, { database: provisioned.jsonData.dbName, minInterval: provisioned.jsonData.timeInterval });
 });
 
 /** TSM and WAL bytes of the database's shards on disk: what `_internal`'s `shard.diskBytes` sums up. */
@@ -142,64 +95,22 @@ function shardBytesOnDisk(): number {
       else if (entry.endsWith(suffix)) total += stats.size;
     }
   };
-  walk(join(influx.dir, "data", database), ".tsm");
-  walk(join(influx.dir, "wal", database), ".wal");
+  walk(join(influxDir, "data", database), ".tsm");
+  walk(join(influxDir, "wal", database), ".wal");
   return total;
 }
 
-async function runQuery(text: string): Promise<ActualSeries[]> {
-  const [result] = await reader.query(text, { db: provisioned.jsonData.dbName, epoch: "ms" });
-  return (result?.series ?? []).map((series) => ({ tags: series.tags ?? {}, columns: series.columns, values: series.values as Cell[][] }));
-}
-
-/** What the variable's own query offers, as Grafana lists it (last column, then the variable's regex). */
-async function variableOptions(dashboard: DashboardJson, name: string): Promise<string[]> {
-  const variable = dashboard.templating.list.find((candidate) => candidate.name === name);
-  if (!variable) throw new Error(`${dashboard.uid} has no variable ${name}`);
-  const series = await runQuery(variableQuery(variable));
-  const values = series.flatMap((one) => one.values.map((row) => String(row[row.length - 1])));
-  const regex = variable.regex ? /^\/(.*)\/([gimsuy]*)$/.exec(variable.regex) : null;
-  return regex ? values.filter((value) => new RegExp(regex[1]!, regex[2]).test(value)) : values;
-}
-
-async function variableStates(dashboard: DashboardJson, scenario: Scenario): Promise<Record<string, VariableState>> {
-  const states: Record<string, VariableState> = {};
-  for (const variable of dashboard.templating.list) {
-    const current = scenario.variables?.[variable.name] ?? variable.current?.value;
-    if (current === undefined) throw new Error(`${dashboard.uid}: no value for $${variable.name}`);
-    states[variable.name] = {
-      model: { name: variable.name, multi: variable.multi, includeAll: variable.includeAll, allValue: variable.allValue },
-      current,
-      options: await variableOptions(dashboard, variable.name),
-    };
-  }
-  return states;
-}
-
-/** The literal values a variable stands for (All resolved to every option). */
-function literal(state: VariableState | undefined): string[] {
-  if (!state) return [];
-  const values = Array.isArray(state.current) ? state.current : [state.current];
-  return values[0] === "$__all" ? state.options : values;
-}
-
 function panelContext(dashboard: DashboardJson, panel: PanelJson, target: TargetJson, scenario: Scenario, variables: Record<string, VariableState>) {
-  const now = scenario.now();
-  const range = panelRange(scenario.time, now, panel);
-  const query = target.query ?? "";
-  if (query.includes("$__interval") && !panel.maxDataPoints) {
-    throw new Error(`${queryKey(dashboard, panel, target)} uses $__interval without maxDataPoints: its buckets would depend on the screen`);
-  }
-  const intervalMs = calculateIntervalMs(range, panel.maxDataPoints ?? 1000, panel.interval ?? provisioned.jsonData.timeInterval);
+  const { range, intervalMs, text } = runner.prepare(dashboard, panel, target, scenario, variables);
   const context: PanelContext = {
     range,
     intervalMs,
-    events: literal(variables.event),
-    breakdown: literal(variables.breakdown)[0] ?? "",
+    events: literalValues(variables.event),
+    breakdown: literalValues(variables.breakdown)[0] ?? "",
     data,
     influx: { seriesCount: () => seriesKeys([...data.events, ...data.pipeline]).size, shardBytesOnDisk },
   };
-  return { context, text: grafanaQueryText(query, variables, { range, intervalMs }) };
+  return { context, text };
 }
 
 /** Floats to 12 significant digits: InfluxDB and JavaScript may sum in different orders. */
@@ -236,9 +147,9 @@ describe("dashboard panel queries against a real InfluxDB", () => {
     const pipeline = dashboards.find(({ dashboard }) => dashboard.uid === "mixstack-pipeline")!.dashboard;
     const eventNames = new Set(data.events.map((point) => point.tags.event));
     const tagKeys = new Set(data.events.flatMap((point) => Object.keys(point.tags)).filter((key) => key !== "event"));
-    expect(new Set(await variableOptions(explorer, "event"))).toEqual(eventNames);
-    expect(new Set(await variableOptions(explorer, "breakdown"))).toEqual(tagKeys);
-    expect(await variableOptions(pipeline, "database")).toEqual([database]);
+    expect(new Set(await runner.variableOptions(explorer, "event"))).toEqual(eventNames);
+    expect(new Set(await runner.variableOptions(explorer, "breakdown"))).toEqual(tagKeys);
+    expect(await runner.variableOptions(pipeline, "database")).toEqual([database]);
   });
 
   for (const { dashboard } of dashboards) {
@@ -250,14 +161,14 @@ describe("dashboard panel queries against a real InfluxDB", () => {
               const expectation = panelExpectations[queryKey(dashboard, panel, target)];
               it(`${panel.title} (${target.refId}) returns the expected numbers`, async () => {
                 if (!expectation) throw new Error(`no expectation for ${queryKey(dashboard, panel, target)}`);
-                const variables = await variableStates(dashboard, scenario);
+                const variables = await runner.variableStates(dashboard, scenario);
                 if (expectation.kind === "eventually") {
                   // InfluxDB's own statistics: sampled every second, shard sizes refreshed every 30 s.
                   await waitFor(
                     `${panel.title} to show InfluxDB's current figures`,
                     async () => {
                       const { context, text } = panelContext(dashboard, panel, target, scenario, variables);
-                      expectation.check(context, await runQuery(text));
+                      expectation.check(context, await runner.run(text));
                       return true;
                     },
                     { timeoutMs: 90_000, intervalMs: 500 },
@@ -265,7 +176,7 @@ describe("dashboard panel queries against a real InfluxDB", () => {
                   return;
                 }
                 const { context, text } = panelContext(dashboard, panel, target, scenario, variables);
-                const actual = await runQuery(text);
+                const actual = await runner.run(text);
                 if (expectation.kind === "value") {
                   expect(actual, text).toHaveLength(1);
                   expect(actual[0]!.values, text).toHaveLength(1);
