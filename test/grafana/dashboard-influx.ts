@@ -49,7 +49,10 @@ export async function startDashboardInflux(options: { dir: string; database: str
     await admin.query(`CREATE DATABASE "${options.database}"`);
     await admin.query(`CREATE USER "${readerCredentials.username}" WITH PASSWORD '${readerCredentials.password}'`);
     await admin.query(`GRANT READ ON "${options.database}" TO "${readerCredentials.username}"`);
-    await waitFor("influxd's monitor to create _internal", async () => JSON.stringify(await admin.query("SHOW DATABASES")).includes('"_internal"'));
+    await waitFor("influxd's monitor to create _internal", async () => JSON.stringify(await admin.query("SHOW DATABASES")).includes('"_internal"'), {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     await admin.query(`GRANT READ ON "_internal" TO "${readerCredentials.username}"`);
     return {
       server,
