@@ -100,7 +100,7 @@ export const panelExpectations: Record<string, Expectation> = {
   "mixstack-overview › Events by name › A": series((context) =>
     perGroup(events(context), ["event"], ["time", "count"], (points) => bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [count(bucket)])),
   ),
-  "mixstack-overview › Active users per day › A": series((context) => [
+  "mixstack-overview › Distinct users per day › A": series((context) => [
     { columns: ["time", "count"], values: bucketRows(withUser(events(context)), context.range, daily, (bucket) => [distinctUsers(bucket)]) },
   ]),
   "mixstack-overview › Sign-ups per day, last 7 days › A": series((context) => [
@@ -166,15 +166,14 @@ export const panelExpectations: Record<string, Expectation> = {
       bucketRows(points, context.range, everyInterval(context, 0), perSecond(context, "requests")),
     ),
   ),
-  "mixstack-pipeline › Events accepted and rejected › A": series((context) => [
-    {
-      columns: ["time", "accepted", "rejected"],
-      values: bucketRows(ofMeasurement(context, "ingest"), context.range, everyInterval(context, 0), (bucket) => [
+  "mixstack-pipeline › Events accepted and rejected by status › A": series((context) =>
+    perGroup(ofMeasurement(context, "ingest"), ["status"], ["time", "accepted", "rejected"], (points) =>
+      bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [
         ...perSecond(context, "events_accepted")(bucket),
         ...perSecond(context, "events_rejected")(bucket),
       ]),
-    },
-  ]),
+    ),
+  ),
   "mixstack-pipeline › Rejected events by reason › A": series((context) =>
     perGroup(ofMeasurement(context, "ingest_rejects"), ["reason"], ["time", "sum"], (points) =>
       bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [sum(bucket, "count")]),

@@ -41,9 +41,9 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
     )
     .withPanel(
       graph(
-        "Active users per day",
-        [influxql(`SELECT ${distinctUsers} FROM "events" WHERE ${hasUser} AND $timeFilter GROUP BY time(1d) fill(0)`).alias("active users")],
-        { bars: true, description: "Distinct users per UTC day." },
+        "Distinct users per day",
+        [influxql(`SELECT ${distinctUsers} FROM "events" WHERE ${hasUser} AND $timeFilter GROUP BY time(1d) fill(0)`).alias("users")],
+        { bars: true, description: "Active users: distinct users with at least one event, per UTC day." },
       ),
     )
     .withPanel(

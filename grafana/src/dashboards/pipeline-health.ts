@@ -48,13 +48,16 @@ export function pipelineHealthDashboard(): dashboard.DashboardBuilder {
     )
     .withPanel(
       graph(
-        "Events accepted and rejected",
+        "Events accepted and rejected by status",
         [
           influxql(
-            `SELECT ${perSecond("events_accepted")} AS "accepted", ${perSecond("events_rejected")} AS "rejected" FROM "ingest" WHERE $timeFilter GROUP BY time($__interval) fill(0)`,
-          ),
+            `SELECT ${perSecond("events_accepted")} AS "accepted", ${perSecond("events_rejected")} AS "rejected" FROM "ingest" WHERE $timeFilter GROUP BY time($__interval), "status" fill(0)`,
+          ).alias("$col ($tag_status)"),
         ],
-        { unit: "short", description: "Events per second that ingest put on the queue, and events it refused." },
+        {
+          description:
+            "Events per second that ingest put on the queue or refused, by the HTTP status of their request (a 200 can carry refused events next to accepted ones).",
+        },
       ),
     )
     .withPanel(
