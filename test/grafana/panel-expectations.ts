@@ -14,7 +14,7 @@ import {
   sum,
   type Cell,
   type ExpectedSeries,
-} from "./reference";
+} from "./influxql-reference";
 
 /**
  * What every panel query must return, computed from the data set. Keyed by

@@ -9,7 +9,7 @@ import { loadDashboards, loadProvisionedDatasource, queryKey, queryPanels, type 
 import type { VariableState } from "./grafana-interpolation";
 import { panelExpectations, type ActualSeries, type PanelContext } from "./panel-expectations";
 import { literalValues, PanelRunner, type Scenario } from "./panel-runner";
-import type { Cell, ExpectedSeries } from "./reference";
+import type { Cell, ExpectedSeries } from "./influxql-reference";
 
 /**
  * Every query of every generated dashboard, run the way Grafana 13 runs it (variables and macros

@@ -2,7 +2,7 @@ import type { InfluxClient } from "../../services/core/influx";
 import { queryKey, variableQuery, type DashboardJson, type PanelJson, type TargetJson } from "./dashboard-json";
 import { grafanaQueryText, type VariableState } from "./grafana-interpolation";
 import { calculateIntervalMs, panelRange, type RawTimeRange, type TimeRange } from "./grafana-time";
-import type { Cell } from "./reference";
+import type { Cell } from "./influxql-reference";
 
 /**
  * Runs a generated panel's query the way Grafana 13 does: the dashboard's time range and the
