@@ -25,9 +25,9 @@ function databaseVariable(): dashboard.QueryVariableBuilder {
 }
 
 /**
- * Each shard's latest size (InfluxDB refreshes it every 30 s), to be summed over shards. `SHOW
- * SERIES CARDINALITY` and `SHOW SHARDS` cannot feed a panel: they ignore the time range and
- * Grafana's table format drops the measurement names, so the figures come from `_internal`.
+ * Each shard's latest size (InfluxDB refreshes it every 30 s), to be summed over shards. The
+ * figures come from `_internal`: `SHOW SERIES CARDINALITY` ignores the time range and loses its
+ * measurement names in Grafana's table format, and `SHOW SHARDS`/`SHOW STATS` need an admin.
  */
 function shardBytes(groupByTime: string): string {
   return `SELECT last("diskBytes") AS "bytes" FROM "_internal".."shard" WHERE "database" = '$database' AND $timeFilter GROUP BY ${groupByTime}"id"`;
