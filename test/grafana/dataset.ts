@@ -1,3 +1,5 @@
+import { IntegerValue, nanoOffset, nanosecondTimestamp, toLine as lineOf, type FieldValue as LineFieldValue } from "../../services/core/line-protocol";
+
 /**
  * The known data set the panel tests write to InfluxDB: about a thousand users over six weeks
  * (events as the worker writes them, schema in docs/contracts.md) plus two hours of pipeline and
@@ -20,7 +22,7 @@ export interface Point {
   /** Integer fields get InfluxDB's `i` suffix; everything else numeric is a float. */
   integerFields?: ReadonlySet<string>;
   timeMs: number;
-  /** The sub-millisecond part of the timestamp, in nanoseconds (the worker derives it from the insert id). */
+  /** The sub-millisecond part of the timestamp, in nanoseconds, derived as the worker does (`nanoOffset`). */
   offsetNs: number;
 }
 
@@ -37,16 +39,6 @@ function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
-}
-
-/** FNV-1a, as a stand-in for the worker's insert-id hash that spreads events within a millisecond. */
-export function offsetFromInsertId(insertId: string): number {
-  let hash = 0x811c9dc5;
-  for (const char of insertId) {
-    hash ^= char.codePointAt(0)!;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % 1_000_000;
 }
 
 function pick<T>(random: () => number, weighted: ReadonlyArray<readonly [T, number]>): T {
@@ -99,7 +91,7 @@ function eventPoint(event: string, timeMs: number, distinctId: string, insertId:
     tags: { ...tags, event },
     fields: { distinct_id: distinctId, insert_id: insertId },
     timeMs,
-    offsetNs: offsetFromInsertId(insertId),
+    offsetNs: nanoOffset(insertId),
   };
 }
 
@@ -156,8 +148,9 @@ export function pipelineDataset(now: number): { points: Point[]; now: number } {
   const end = Math.floor(now / 10_000) * 10_000;
   const points: Point[] = [];
   const counters = new Set(["requests", "events_accepted", "events_rejected", "count", "written", "stream_length", "lag", "pending", "dead_letters", "profiles", "groups"]);
+  // The worker spreads ingest's counters over the millisecond by stream entry and item (schema.ts).
   const sample = (measurement: string, tags: Record<string, string>, fields: Record<string, number>, timeMs: number) =>
-    points.push({ measurement, tags, fields, integerFields: counters, timeMs, offsetNs: 0 });
+    points.push({ measurement, tags, fields, integerFields: counters, timeMs, offsetNs: nanoOffset(`${timeMs}-${points.length}`) });
 
   for (let k = 0; k < 720; k++) {
     const t = end - k * 10_000;
@@ -174,6 +167,7 @@ export function pipelineDataset(now: number): { points: Point[]; now: number } {
     if (k % 60 === 7) sample("ingest", { route: "track", status: "503" }, { requests: 1, events_accepted: 0, events_rejected: 0 }, t);
 
     const backlog = 100 + (k % 17) * 10;
+    // A sample of a window without writes carries written 0 and batch_ms 0 (services/worker/metrics.ts).
     const worker = (consumer: string, lagMs: number, written: number, batchMs: number, streamLength: number) => {
       points.push({
         measurement: "pipeline",
@@ -190,11 +184,12 @@ export function pipelineDataset(now: number): { points: Point[]; now: number } {
         },
         integerFields: counters,
         timeMs: t - lagMs,
-        offsetNs: 0,
+        offsetNs: nanoOffset(consumer),
       });
     };
     worker("worker-a", 3_000, 40 + (k % 11) * 3, 5 + (k % 9) * 1.5, backlog);
-    worker("worker-b", 7_000, 35 + (k % 7) * 4, 4.25 + (k % 5) * 2, backlog + 5);
+    const idle = k % 13 === 0;
+    worker("worker-b", 7_000, idle ? 0 : 35 + (k % 7) * 4, idle ? 0 : 4.25 + (k % 5) * 2, backlog + 5);
   }
   return { points, now: end };
 }
@@ -204,27 +199,15 @@ export function buildDataset(pipelineNow: number): Dataset {
   return { events: productEventsDataset(), pipeline: pipeline.points, pipelineNow: pipeline.now };
 }
 
-function escapeKey(text: string): string {
-  return text.replace(/[,= ]/g, "\\$&");
-}
-
-function fieldText(value: FieldValue, integer: boolean): string {
-  if (typeof value === "string") return `"${value.replace(/[\\"]/g, "\\$&")}"`;
-  if (typeof value === "boolean") return String(value);
-  return integer ? `${value}i` : String(value);
-}
-
-/** One line of line protocol (tags sorted, nanosecond timestamp). */
+/** One line of line protocol, written with the worker's own encoder (`services/core/line-protocol.ts`). */
 export function toLine(point: Point): string {
-  const tags = Object.entries(point.tags)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => `,${escapeKey(key)}=${escapeKey(value)}`)
-    .join("");
-  const fields = Object.entries(point.fields)
-    .map(([key, value]) => `${escapeKey(key)}=${fieldText(value, point.integerFields?.has(key) ?? false)}`)
-    .join(",");
-  const ns = BigInt(point.timeMs) * 1_000_000n + BigInt(point.offsetNs);
-  return `${point.measurement.replace(/[, ]/g, "\\$&")}${tags} ${fields} ${ns}`;
+  const fields: Record<string, LineFieldValue> = {};
+  for (const [key, value] of Object.entries(point.fields)) {
+    fields[key] = typeof value === "number" && point.integerFields?.has(key) ? new IntegerValue(value) : value;
+  }
+  const line = lineOf({ measurement: point.measurement, tags: point.tags, fields, timestamp: nanosecondTimestamp(point.timeMs, point.offsetNs) });
+  if (typeof line !== "string") throw line;
+  return line;
 }
 
 /** The series (measurement and tag set) the points create: what InfluxDB counts as cardinality. */
