@@ -70,25 +70,22 @@ interface Session {
  */
 async function open(config: Record<string, unknown>): Promise<Session> {
   const context = await browser.newContext();
-  await context.addInitScript(() => {
+  await context.addInitScript(`
     const original = navigator.sendBeacon.bind(navigator);
-    navigator.sendBeacon = (url: string | URL, data?: BodyInit | null) => {
-      const log = JSON.parse(sessionStorage.getItem("beacons") ?? "[]") as string[];
+    navigator.sendBeacon = (url, data) => {
+      const log = JSON.parse(sessionStorage.getItem("beacons") || "[]");
       log.push(String(url));
       sessionStorage.setItem("beacons", JSON.stringify(log));
       return original(url, data);
     };
-  });
+  `);
   const tab = await context.newPage();
   const session: Session = { context, page: tab, requests: [] };
   context.on("request", (request) => {
     if (request.url().startsWith(ingestUrl)) session.requests.push(request);
   });
   await tab.goto(`${pageOrigin}/`);
-  await tab.evaluate(
-    ([token, settings]) => (window as unknown as { mixpanel: { init(token: string, config: object): void } }).mixpanel.init(token as string, settings as object),
-    [TOKEN, { api_host: ingestUrl, ...config }] as const,
-  );
+  await tab.evaluate(`mixpanel.init(${JSON.stringify(TOKEN)}, ${JSON.stringify({ api_host: ingestUrl, ...config })})`);
   return session;
 }
 
@@ -131,13 +128,12 @@ function waitForEvent(name: string, predicate?: (item: EventItem) => boolean): P
 describe("mixpanel-browser in headless Chromium", () => {
   it("default batch mode: events, identify and people updates are accepted with CORS and reach the stream", async () => {
     const session = await open({ batch_flush_interval_ms: 200 });
-    await session.page.evaluate(() => {
-      const mixpanel = (window as unknown as { mixpanel: any }).mixpanel;
+    await session.page.evaluate(`
       mixpanel.track("Batch Event", { plan: "free", n: 1 });
       mixpanel.identify("U-batch");
       mixpanel.people.set({ plan: "pro" });
       mixpanel.track("After Identify");
-    });
+    `);
     const [event] = await waitForEvent("Batch Event");
     expect(event!.properties).toMatchObject({ plan: "free", n: 1, mp_lib: "web", $lib_version: "2.83.0", mp_sent_by_lib_version: "2.83.0" });
     expect(event!.distinctId).toMatch(/^\$device:/);
@@ -173,9 +169,7 @@ describe("mixpanel-browser in headless Chromium", () => {
 
   it("non-batch mode: each call is its own request, answered 1 to the SDK's callback", async () => {
     const session = await open({ batch_requests: false });
-    const callbackValue = await session.page.evaluate(
-      () => new Promise((resolve) => (window as unknown as { mixpanel: any }).mixpanel.track("Single Event", { mode: "single" }, resolve)),
-    );
+    const callbackValue = await session.page.evaluate(`new Promise((resolve) => mixpanel.track("Single Event", { mode: "single" }, resolve))`);
     expect(callbackValue).toBe(1);
     const [event] = await waitForEvent("Single Event");
     expect(event!.properties.mode).toBe("single");
@@ -189,21 +183,21 @@ describe("mixpanel-browser in headless Chromium", () => {
   it("sendBeacon when the page is hidden: the queued events arrive via a beacon", async () => {
     // A long flush interval: only the page hide can send the event.
     const session = await open({ batch_flush_interval_ms: 600_000 });
-    await session.page.evaluate(() => (window as unknown as { mixpanel: any }).mixpanel.track("Beacon Event", { via: "pagehide" }));
+    await session.page.evaluate(`mixpanel.track("Beacon Event", { via: "pagehide" })`);
     expect(await eventsNamed("Beacon Event")).toEqual([]);
     await session.page.goto(`${pageOrigin}/next?from=beacon`);
     const [event] = await waitForEvent("Beacon Event");
     expect(event!.properties.via).toBe("pagehide");
     // No XHR carried it (the flush interval never came); the SDK handed it to sendBeacon.
     expect(session.requests.filter((request) => request.url().includes("/track/"))).toEqual([]);
-    const beacons = JSON.parse((await session.page.evaluate(() => sessionStorage.getItem("beacons"))) ?? "[]") as string[];
+    const beacons = JSON.parse((await session.page.evaluate<string | null>(`sessionStorage.getItem("beacons")`)) ?? "[]") as string[];
     expect(beacons.some((url) => url.startsWith(`${ingestUrl}/track/`))).toBe(true);
     await session.context.close();
   });
 
   it("track_links: clicking a tracked link records the event before navigating", async () => {
     const session = await open({ batch_flush_interval_ms: 200 });
-    await session.page.evaluate(() => (window as unknown as { mixpanel: any }).mixpanel.track_links("#link", "Clicked Link", { where: "nav" }));
+    await session.page.evaluate(`mixpanel.track_links("#link", "Clicked Link", { where: "nav" })`);
     await Promise.all([session.page.waitForURL(/\/next\?from=link/), session.page.click("#link")]);
     const [event] = await waitForEvent("Clicked Link");
     expect(event!.properties).toMatchObject({ where: "nav", url: `${pageOrigin}/next?from=link` });

@@ -48,7 +48,7 @@ beforeAll(async () => {
 });
 
 function items<K extends QueueEntry["kind"]>(kind: K) {
-  return entries.filter((entry) => entry.kind === kind).flatMap((entry) => entry.items) as Extract<QueueEntry, { kind: K }>["items"];
+  return entries.filter((entry) => entry.kind === kind).flatMap((entry) => entry.items as unknown[]) as Extract<QueueEntry, { kind: K }>["items"];
 }
 
 describe("official mixpanel Node SDK", () => {
