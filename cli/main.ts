@@ -7,6 +7,8 @@ import { serviceCommands } from "../services/main";
  */
 export const operatorCommands: CommandTable = {
   ...serviceCommands,
+  // `require` keeps the load lazy without ESM resolution (the CLI runs through tsx's CommonJS hook).
+  graph: async () => (require("./graph/command") as typeof import("./graph/command")).graphCommand,
 };
 
 export function main(argv: string[]): Promise<number> {
