@@ -130,12 +130,17 @@ export function toLine(point: Point): string | LineProtocolError {
 /** Spreads points of one millisecond over its 10^6 nanoseconds. */
 export const NANOS_PER_MILLI = 1_000_000;
 
+/** A deterministic number in [0, range) derived from a string (range at most 2^32). */
+export function hashOffset(key: string, range: number): number {
+  return createHash("md5").update(key).digest().readUInt32BE(0) % range;
+}
+
 /**
  * A deterministic offset in [0, 10^6) derived from a string (an event's `$insert_id`): the same event
  * always lands on the same nanosecond, two events of one millisecond almost never do (1 in 10^6).
  */
 export function nanoOffset(key: string): number {
-  return createHash("md5").update(key).digest().readUInt32BE(0) % NANOS_PER_MILLI;
+  return hashOffset(key, NANOS_PER_MILLI);
 }
 
 /** `ms × 10^6 + offset` as a decimal string (the product exceeds 2^53, so no float arithmetic). */

@@ -9,7 +9,9 @@ import { invalidProfileItem, planUpdates } from "./profile-ops";
 import { applyProfileEntry } from "./profile-store";
 import type { RedisConnection } from "./redis-connection";
 import {
+  eventTimestamp,
   invalidEventItem,
+  seriesKey,
   invalidStatsItem,
   measurements,
   toEventPoint,
@@ -267,8 +269,19 @@ export class BatchProcessor {
           lines: () => {
             const out: string[] = [];
             let dropped = 0;
+            // Two different events of this entry that would land on one point move apart; the entry is
+            // always processed whole and in order, so a re-delivery moves them the same way.
+            const owners = new Map<string, string>();
             for (let index = 0; index < events.length; index += 1) {
-              const { point, droppedProperties } = toEventPoint(events[index]!, resolved[index]!, schema, types);
+              const event = events[index]!;
+              const { point, droppedProperties } = toEventPoint(event, resolved[index]!, schema, types);
+              const series = seriesKey(point);
+              for (let probe = 1; ; probe += 1) {
+                const owner = owners.get(`${series} ${point.timestamp}`);
+                if (owner === undefined || owner === event.insertId) break;
+                point.timestamp = eventTimestamp(event.time, event.insertId, probe);
+              }
+              owners.set(`${series} ${point.timestamp}`, event.insertId);
               dropped += droppedProperties;
               const line = toLine(point);
               if (typeof line === "string") out.push(line);

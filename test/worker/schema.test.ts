@@ -6,6 +6,7 @@ import {
   BEFORE_IDENTITY_FIELD,
   EMPTY_NAME,
   TAG_VALUE_MAX,
+  eventTimestamp,
   invalidEventItem,
   invalidStatsItem,
   toEventPoint,
@@ -91,6 +92,28 @@ describe("toEventPoint", () => {
     expect(toLine(point)).toBe(
       'events,event=a\\,b\\=c\uFF3C insert_id="ins-1",distinct_id="u 1",\tx=1,a\\,b\\=c\\ d="v\\"\\\\",😀="\n" ' + point.timestamp,
     );
+  });
+});
+
+describe("eventTimestamp", () => {
+  it("keeps a millisecond-precise time within its millisecond", () => {
+    const timestamp = eventTimestamp(1_700_000_000_123, "abc");
+    expect(timestamp.slice(0, 13)).toBe("1700000000123");
+    expect(timestamp).toHaveLength(19);
+  });
+
+  it("spreads a whole-second time over its second, never past it", () => {
+    const stamps = Array.from({ length: 2000 }, (_, index) => eventTimestamp(1_700_000_000_000, `id-${index}`));
+    for (const stamp of stamps) expect(stamp.slice(0, 10)).toBe("1700000000");
+    expect(new Set(stamps).size).toBe(2000);
+    // Spread over the second, not bunched into its first millisecond.
+    expect(new Set(stamps.map((stamp) => stamp.slice(10, 13))).size).toBeGreaterThan(800);
+  });
+
+  it("is the same for the same event, and probe moves it one nanosecond on, within its window", () => {
+    expect(eventTimestamp(1_700_000_000_123, "abc")).toBe(eventTimestamp(1_700_000_000_123, "abc"));
+    const base = BigInt(eventTimestamp(1_700_000_000_123, "abc"));
+    expect(BigInt(eventTimestamp(1_700_000_000_123, "abc", 1))).toBe(base + 1n === 1_700_000_000_124_000_000n ? 1_700_000_000_123_000_000n : base + 1n);
   });
 });
 
