@@ -360,7 +360,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
           },
           discoveryArn: discovered.get(owner.name)?.arn,
           taskStatements,
-          ephemeralStorageGb: task.runs === "schedule" ? Math.max(21, ...task.containers.flatMap((spec) => spec.volumes.filter((v) => v.purpose === "backups").map((v) => v.sizeGb))) : undefined,
+          ephemeralStorageGb: task.runs === "schedule" ? scratchGb(topology.services, task) : undefined,
           autoscaling: scales
             ? {
                 min: owner.scaling.min,
@@ -445,6 +445,18 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
       notices: this.notices,
     });
   }
+}
+
+/**
+ * Scratch disk of a scheduled task: room to stage what it copies (the backup agent stages archives
+ * there): its backups volume, or the data volumes of the services it talks to, whichever is larger.
+ */
+function scratchGb(services: ServiceSpec[], task: TaskPlan): number {
+  const owner = ownerOf(task);
+  const backups = owner.volumes.filter((v) => v.purpose === "backups").reduce((sum, v) => sum + v.sizeGb, 0);
+  const targets = new Set(owner.talksTo.map((edge) => edge.to));
+  const data = services.filter((s) => targets.has(s.name)).flatMap((s) => s.volumes).filter((v) => v.purpose === "data").reduce((sum, v) => sum + v.sizeGb, 0);
+  return Math.max(21, backups, data);
 }
 
 function ownerOf(task: TaskPlan): ServiceSpec {

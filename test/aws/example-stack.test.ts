@@ -409,7 +409,7 @@ describe("backups (aws-example)", () => {
     });
     expect(container.environment).toContainEqual({ name: "BACKUP_TARGET", value: example.outputs.backupTarget!.value });
     expect(example.outputs.backupTarget!.value).toMatch(/^s3:\/\/mixstack-backups-[0-9a-f]+\/backups$/);
-    // The agent stages archives on the task's scratch disk: the backups volume's size.
-    expect(backup.resource.inputs.ephemeralStorage).toEqual({ sizeInGib: 50 });
+    // The agent stages archives on the task's scratch disk: as large as the data it copies (50 + 5 GiB).
+    expect(backup.resource.inputs.ephemeralStorage).toEqual({ sizeInGib: 55 });
   });
 });
