@@ -18,17 +18,18 @@ import {
 import { BACKUP_PREFIX, BackupStore } from "./backup-store";
 import { LOG_STREAM_PREFIX } from "./container";
 import { eventBridgeCron } from "./cron";
+import { securityGroupText } from "./descriptions";
 import { AwsFileSystem } from "./file-system";
 import type { PolicyStatement } from "./iam";
 import { AwsImages } from "./images";
 import { PublicEndpoint } from "./load-balancer";
 import { ManagedQueue } from "./managed-queue";
 import { AwsNetwork } from "./network";
-import { parseS3Url } from "./s3-url";
 import { planDeployment, type IngressPlan, type TaskPlan } from "./plan";
+import { parseS3Url } from "./s3-url";
+import { TaskSchedule } from "./scheduled-task";
 import { AwsSecrets, secretEntries, templateSignature } from "./secrets";
 import { StateHost } from "./state-host";
-import { TaskSchedule } from "./scheduled-task";
 import { AwsTask, type TaskVolume } from "./task";
 import { DATA_ATTRIBUTE } from "./user-data";
 
@@ -102,10 +103,10 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
     // One security group per task (and per managed service); every path between them comes from an edge.
     const groups = new Map<ServiceName, aws.ec2.SecurityGroup>();
     for (const task of plan.tasks) {
-      const group = new aws.ec2.SecurityGroup(`${name}-${task.owner}`, { vpcId: network.vpcId, description: `mixstack ${task.owner} tasks` }, child);
+      const group = new aws.ec2.SecurityGroup(`${name}-${task.owner}`, { vpcId: network.vpcId, description: securityGroupText(`mixstack ${task.owner} tasks`) }, child);
       new aws.vpc.SecurityGroupEgressRule(
         `${name}-${task.owner}-egress`,
-        { securityGroupId: group.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "-1", description: "AWS APIs, registries and the stack's services" },
+        { securityGroupId: group.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "-1", description: "AWS APIs, registries and the stack services" },
         child,
       );
       groups.set(task.owner, group);
@@ -139,7 +140,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
           ipProtocol: "tcp",
           fromPort: path.port,
           toPort: path.port,
-          description: path.edges.join("; "),
+          description: securityGroupText(path.edges.join("; ")),
         },
         child,
       );
@@ -263,7 +264,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
       for (const owner of new Set(efs.map((v) => v.task))) {
         new aws.vpc.SecurityGroupIngressRule(
           `${name}-${owner}-to-files`,
-          { securityGroupId: fileSystem.securityGroup.id, referencedSecurityGroupId: groups.get(owner)!.id, ipProtocol: "tcp", fromPort: 2049, toPort: 2049, description: `${owner}: NFS` },
+          { securityGroupId: fileSystem.securityGroup.id, referencedSecurityGroupId: groups.get(owner)!.id, ipProtocol: "tcp", fromPort: 2049, toPort: 2049, description: securityGroupText(`${owner}: NFS`) },
           child,
         );
       }

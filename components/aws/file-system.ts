@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { securityGroupText } from "./descriptions";
 
 export interface AccessPointSpec {
   /** `<service>-<volume>`: resource names and the directory on the file system. */
@@ -43,7 +44,7 @@ export class AwsFileSystem extends pulumi.ComponentResource {
       { ...child, retainOnDelete: args.keepData },
     );
     new aws.efs.BackupPolicy(`${name}`, { fileSystemId: this.fileSystem.id, backupPolicy: { status: "ENABLED" } }, child);
-    this.securityGroup = new aws.ec2.SecurityGroup(`${name}`, { vpcId: args.vpcId, description: `${name}: NFS from the tasks that mount it` }, child);
+    this.securityGroup = new aws.ec2.SecurityGroup(`${name}`, { vpcId: args.vpcId, description: securityGroupText(`${name}: NFS from the tasks that mount it`) }, child);
     const mountTargets = Array.from(
       { length: args.subnetCount },
       (_, index) =>

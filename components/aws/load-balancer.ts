@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { securityGroupText } from "./descriptions";
 
 export interface PublicEndpointArgs {
   vpcId: pulumi.Input<string>;
@@ -38,7 +39,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
     this.scheme = secure ? "https" : "http";
     this.listenerPorts = secure ? [80, 443] : [80];
 
-    this.securityGroup = new aws.ec2.SecurityGroup(`${name}-alb`, { vpcId: args.vpcId, description: `${name} load balancer: HTTP(S) from the internet` }, child);
+    this.securityGroup = new aws.ec2.SecurityGroup(`${name}-alb`, { vpcId: args.vpcId, description: securityGroupText(`${name} load balancer: HTTP(S) from the internet`) }, child);
     for (const listenerPort of this.listenerPorts) {
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-alb-${listenerPort}`,
@@ -54,7 +55,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
         ipProtocol: "tcp",
         fromPort: args.containerPort,
         toPort: args.containerPort,
-        description: "the service's tasks",
+        description: "the service tasks",
       },
       child,
     );

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { AwsConfig } from "../../config/aws";
+import { securityGroupText } from "./descriptions";
 
 export interface ManagedQueueArgs {
   vpcId: pulumi.Input<string>;
@@ -37,7 +38,7 @@ export class ManagedQueue extends pulumi.ComponentResource {
       child,
     );
     const subnets = new aws.elasticache.SubnetGroup(`${name}`, { description: "mixstack queue: private subnets", subnetIds: args.privateSubnetIds }, child);
-    this.securityGroup = new aws.ec2.SecurityGroup(`${name}`, { vpcId: args.vpcId, description: `${name}: Valkey from the services that use the queue` }, child);
+    this.securityGroup = new aws.ec2.SecurityGroup(`${name}`, { vpcId: args.vpcId, description: securityGroupText(`${name}: Valkey from the services that use the queue`) }, child);
     const failover = settings.replicas > 0;
     const finalSnapshot = args.keepData ? new random.RandomId(`${name}-final-snapshot`, { byteLength: 4 }, child) : undefined;
     this.replicationGroup = new aws.elasticache.ReplicationGroup(

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { lifecyclePolicyText } from "./descriptions";
 import { roleWithPolicy } from "./iam";
 import { DATA_MOUNT } from "./plan";
 import { stateHostUserData } from "./user-data";
@@ -84,7 +85,7 @@ export class StateHost extends pulumi.ComponentResource {
     this.snapshotPolicy = new aws.dlm.LifecyclePolicy(
       `${name}-snapshots`,
       {
-        description: `mixstack ${args.stack}: daily snapshots of the data volume`,
+        description: lifecyclePolicyText(`mixstack ${args.stack} daily snapshots of the data volume`),
         executionRoleArn: dlmRole.arn,
         state: "ENABLED",
         policyDetails: {

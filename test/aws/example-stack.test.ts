@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { LOG_STREAM_PREFIX } from "../../components/aws/container";
+import { LIFECYCLE_POLICY_TEXT, SECURITY_GROUP_TEXT } from "../../components/aws/descriptions";
 import { DATA_MOUNT } from "../../components/aws/plan";
 import { ECS_AMI } from "../../components/aws/state-host";
 import { DATA_ATTRIBUTE } from "../../components/aws/user-data";
@@ -68,6 +69,14 @@ describe("security groups (aws-example)", () => {
     expect(sourcesOf("mixstack-grafana")).toEqual({ 3000: ["mixstack-grafana-alb"] });
     expect(sourcesOf("mixstack-worker")).toEqual({});
     expect(sourcesOf("mixstack-backup")).toEqual({});
+  });
+
+  it("carry only descriptions the EC2 API accepts (it refuses them at deploy time, not in preview)", () => {
+    const described = [...ofType(example, TYPES.securityGroup), ...ofType(example, TYPES.ingress), ...ofType(example, TYPES.egress)];
+    expect(described.length).toBeGreaterThan(30);
+    for (const resource of described) expect(String(resource.inputs.description ?? ""), resource.name).toMatch(SECURITY_GROUP_TEXT);
+    for (const policy of ofType(example, TYPES.dlm)) expect(String(policy.inputs.description), policy.name).toMatch(LIFECYCLE_POLICY_TEXT);
+    expect(resourceNamed(example, TYPES.ingress, "mixstack-worker-to-influxdb-8086").inputs.description).toBe("bootstrap to influxdb:8086; worker to influxdb:8086");
   });
 
   it("give no task a public address and put no load balancer in front of a stateful service", () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../config/load";
 import { parseS3Url } from "../../components/aws/s3-url";
 import { containerDefinition, ecsHealthCheck } from "../../components/aws/container";
+import { LIFECYCLE_POLICY_TEXT, lifecyclePolicyText, SECURITY_GROUP_TEXT, securityGroupText } from "../../components/aws/descriptions";
 import { stackSlug } from "../../components/aws/deployment";
 import { cpuUnits, fargateTaskSize } from "../../components/aws/fargate";
 import { repositoryName } from "../../components/aws/images";
@@ -151,6 +152,25 @@ describe("names", () => {
 
   it.each(["gs://bucket/x", "file:///backups", "s3://UPPER/x"])("refuses %s as an S3 location", (url) => {
     expect(parseS3Url(url)).toBeInstanceOf(Error);
+  });
+});
+
+describe("descriptions AWS accepts", () => {
+  it.each([
+    ["worker -> influxdb:8086; bootstrap -> influxdb:8086", "worker to influxdb:8086; bootstrap to influxdb:8086"],
+    ["the stack's services", "the stacks services"],
+    ["ünïcode <tags> & \"quotes\"", " n code  tags  &  quotes "],
+  ])("security-group text %j becomes %j", (text, expected) => {
+    expect(securityGroupText(text)).toBe(expected);
+    expect(expected).toMatch(SECURITY_GROUP_TEXT);
+  });
+
+  it.each([
+    ["mixstack my.stack: daily snapshots", "mixstack my stack daily snapshots"],
+    ["mixstack prod_1 daily", "mixstack prod_1 daily"],
+  ])("lifecycle-policy text %j becomes %j", (text, expected) => {
+    expect(lifecyclePolicyText(text)).toBe(expected);
+    expect(expected).toMatch(LIFECYCLE_POLICY_TEXT);
   });
 });
 
