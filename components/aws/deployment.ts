@@ -373,7 +373,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
                 },
               }
             : undefined,
-          dependsOn,
+          dependsOn: [...dependsOn, ...(endpoint?.endpoint.listeners ?? [])],
         },
         components,
       );

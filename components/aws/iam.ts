@@ -30,6 +30,12 @@ export function trustPolicy(service: string): string {
   });
 }
 
+export interface RoleWithPolicy {
+  role: aws.iam.Role;
+  /** Whatever uses the role must wait for this too: a role without its policy can do nothing yet. */
+  policy: aws.iam.RolePolicy;
+}
+
 /**
  * A role with one inline policy made of exactly the given statements (no managed policies: what a
  * role may do is visible here and in the tests). Statements are resolved once their ARNs are known.
@@ -38,9 +44,9 @@ export function roleWithPolicy(
   name: string,
   args: { service: string; description: string; statements: PolicyStatement[] },
   opts: pulumi.CustomResourceOptions,
-): aws.iam.Role {
+): RoleWithPolicy {
   const role = new aws.iam.Role(name, { assumeRolePolicy: trustPolicy(args.service), description: args.description }, opts);
-  new aws.iam.RolePolicy(
+  const policy = new aws.iam.RolePolicy(
     `${name}-policy`,
     {
       role: role.name,
@@ -48,5 +54,5 @@ export function roleWithPolicy(
     },
     opts,
   );
-  return role;
+  return { role, policy };
 }

@@ -31,6 +31,8 @@ export class PublicEndpoint extends pulumi.ComponentResource {
   readonly scheme: "http" | "https";
   /** The ports open to the internet. */
   readonly listenerPorts: number[];
+  /** ECS refuses a service whose target group has no listener yet: services wait for these. */
+  readonly listeners: aws.lb.Listener[];
 
   constructor(name: string, args: PublicEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mixstack:aws:PublicEndpoint", name, {}, opts);
@@ -108,7 +110,7 @@ export class PublicEndpoint extends pulumi.ComponentResource {
       child,
     );
     const forward = [{ type: "forward", targetGroupArn: this.targetGroup.arn }];
-    new aws.lb.Listener(
+    const http = new aws.lb.Listener(
       `${name}-http`,
       {
         loadBalancerArn: this.loadBalancer.arn,
@@ -118,13 +120,14 @@ export class PublicEndpoint extends pulumi.ComponentResource {
       },
       child,
     );
-    if (secure) {
-      new aws.lb.Listener(
-        `${name}-https`,
-        { loadBalancerArn: this.loadBalancer.arn, port: 443, protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn: args.certificateArn, defaultActions: forward },
-        child,
-      );
-    }
+    const https = secure
+      ? new aws.lb.Listener(
+          `${name}-https`,
+          { loadBalancerArn: this.loadBalancer.arn, port: 443, protocol: "HTTPS", sslPolicy: TLS_POLICY, certificateArn: args.certificateArn, defaultActions: forward },
+          child,
+        )
+      : undefined;
+    this.listeners = https ? [http, https] : [http];
     this.registerOutputs({ dnsName: this.loadBalancer.dnsName });
   }
 }

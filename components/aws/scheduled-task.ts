@@ -26,7 +26,7 @@ export class TaskSchedule extends pulumi.ComponentResource {
   constructor(name: string, args: TaskScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mixstack:aws:TaskSchedule", name, {}, opts);
     const child = { parent: this };
-    this.role = roleWithPolicy(
+    const scheduler = roleWithPolicy(
       `${name}-scheduler`,
       {
         service: "scheduler.amazonaws.com",
@@ -48,6 +48,7 @@ export class TaskSchedule extends pulumi.ComponentResource {
       },
       child,
     );
+    this.role = scheduler.role;
     this.schedule = new aws.scheduler.Schedule(
       `${name}`,
       {
@@ -69,7 +70,7 @@ export class TaskSchedule extends pulumi.ComponentResource {
           retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
         },
       },
-      child,
+      { ...child, dependsOn: [scheduler.policy] },
     );
     this.registerOutputs({ scheduleArn: this.schedule.arn });
   }

@@ -86,7 +86,7 @@ export class StateHost extends pulumi.ComponentResource {
       `${name}-snapshots`,
       {
         description: lifecyclePolicyText(`mixstack ${args.stack} daily snapshots of the data volume`),
-        executionRoleArn: dlmRole.arn,
+        executionRoleArn: dlmRole.role.arn,
         state: "ENABLED",
         policyDetails: {
           resourceTypes: ["VOLUME"],
@@ -101,7 +101,7 @@ export class StateHost extends pulumi.ComponentResource {
           ],
         },
       },
-      child,
+      { ...child, dependsOn: [dlmRole.policy] },
     );
 
     this.securityGroup = new aws.ec2.SecurityGroup(
@@ -140,7 +140,7 @@ export class StateHost extends pulumi.ComponentResource {
       },
       child,
     );
-    const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: instanceRole.name }, child);
+    const profile = new aws.iam.InstanceProfile(`${name}-instance`, { role: instanceRole.role.name }, child);
 
     const userData = pulumi
       .all([this.volume.id, args.cluster.name])
@@ -174,7 +174,8 @@ export class StateHost extends pulumi.ComponentResource {
         ],
         updateDefaultVersion: true,
       },
-      child,
+      // The boot script attaches the volume with the instance's role: its policy must exist first.
+      { ...child, dependsOn: [instanceRole.policy] },
     );
     this.autoScalingGroup = new aws.autoscaling.Group(
       `${name}-host`,

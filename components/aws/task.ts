@@ -80,7 +80,7 @@ export class AwsTask extends pulumi.ComponentResource {
 
     const secretArns = unique(args.containers.flatMap((c) => Object.values(c.secrets).map((s) => s.arn)));
     const repositoryArns = unique(args.containers.map((c) => c.image.repositoryArn));
-    this.executionRole = roleWithPolicy(
+    const execution = roleWithPolicy(
       `${name}-execution`,
       {
         service: "ecs-tasks.amazonaws.com",
@@ -95,10 +95,12 @@ export class AwsTask extends pulumi.ComponentResource {
       },
       child,
     );
-    this.taskRole =
+    const task =
       args.taskStatements.length > 0
         ? roleWithPolicy(`${name}-task`, { service: "ecs-tasks.amazonaws.com", description: `${args.family}: what its containers may do`, statements: args.taskStatements }, child)
         : undefined;
+    this.executionRole = execution.role;
+    this.taskRole = task?.role;
 
     const inits = plan.containers.slice(0, -1).map((spec) => spec.name);
     const definitions = pulumi
@@ -154,7 +156,8 @@ export class AwsTask extends pulumi.ComponentResource {
         ...(args.ephemeralStorageGb !== undefined && fargate && { ephemeralStorage: { sizeInGib: Math.min(Math.max(args.ephemeralStorageGb, 21), 200) } }),
         ...(args.ec2 && { placementConstraints: [{ type: "memberOf", expression: `attribute:${args.ec2.requiredAttribute} == mounted` }] }),
       },
-      child,
+      // Tasks start right after: their roles must already carry their policies.
+      { ...child, dependsOn: [execution.policy, ...(task ? [task.policy] : [])] },
     );
 
     if (plan.runs === "service") {

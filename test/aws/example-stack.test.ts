@@ -271,6 +271,22 @@ describe("services (aws-example)", () => {
     }
   });
 
+  it("are created in the topology's order, after their listeners, and tasks only once their roles have their policies", () => {
+    const waitsFor = (type: string, name: string) => [...(resourceNamed(example, type, name).options.dependsOn ?? [])].sort();
+    expect(waitsFor(TYPES.service, "mixstack-influxdb")).toEqual(["mixstack-capacity"]);
+    expect(waitsFor(TYPES.service, "mixstack-queue")).toEqual(["mixstack-capacity"]);
+    // The worker's bootstrap container needs InfluxDB, the worker the queue.
+    expect(waitsFor(TYPES.service, "mixstack-worker")).toEqual(["mixstack-influxdb", "mixstack-queue"]);
+    expect(waitsFor(TYPES.service, "mixstack-ingest")).toEqual(["mixstack-ingest-http", "mixstack-ingest-https", "mixstack-queue"]);
+    expect(waitsFor(TYPES.service, "mixstack-grafana")).toEqual(["mixstack-grafana-http", "mixstack-grafana-https", "mixstack-influxdb"]);
+    for (const task of taskDefinitions(example)) {
+      const roles = [task.resource.inputs.executionRoleArn, task.resource.inputs.taskRoleArn].filter(Boolean).map((arn) => `${String(arn).split("/").pop()}-policy`);
+      expect(task.resource.options.dependsOn?.sort(), task.family).toEqual(roles.sort());
+    }
+    expect(waitsFor(TYPES.launchTemplate, "mixstack-state-host")).toEqual(["mixstack-state-instance-policy"]);
+    expect(waitsFor(TYPES.schedule, "mixstack-backup")).toEqual(["mixstack-backup-scheduler-policy"]);
+  });
+
   it("autoscale ingest on CPU and on load-balancer requests between minReplicas and maxReplicas", () => {
     const [target] = ofType(example, TYPES.scalingTarget);
     expect(target!.inputs).toMatchObject({ minCapacity: 2, maxCapacity: 8, scalableDimension: "ecs:service:DesiredCount", resourceId: "service/mixstack-cluster/mixstack-ingest" });
