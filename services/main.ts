@@ -5,6 +5,10 @@ import { dispatch, type CommandTable } from "./core/command";
  * does not load the backup agent's cloud SDKs. Operator-only commands live in `cli/main.ts`.
  */
 export const serviceCommands: CommandTable = {
+  backup: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupCommand,
+  backups: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupsCommand,
+  restore: async () => (require("./ops/commands") as typeof import("./ops/commands")).restoreCommand,
+  scheduler: async () => (require("./ops/commands") as typeof import("./ops/commands")).schedulerCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { createClient } from "redis";
+import { createClient } from "redis";
 import { redisKeys } from "../core/queue";
 import { compareStreamIds, countRecord, emptyStateCounts, type StateCounts, type StateRecord } from "./redis-state-format";
 
@@ -19,7 +19,11 @@ import { compareStreamIds, countRecord, emptyStateCounts, type StateCounts, type
  *   profile operations are skipped when `mx:applied:<id>` shows they were applied.
  */
 
-export type Redis = ReturnType<typeof createClient>;
+/** A node-redis client as `createClient({ url })` makes it (the type the rest of ops works with). */
+export function createRedis(url: string) {
+  return createClient({ url });
+}
+export type Redis = ReturnType<typeof createRedis>;
 
 export const opsKeys = {
   /** A random id set once per Redis data set; a flushed or new Redis gets a new one. */
