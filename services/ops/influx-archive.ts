@@ -80,8 +80,19 @@ export async function restoreAsNewDatabase(
   });
 }
 
+/**
+ * Rows of a statement as objects. (InfluxDB omits `values` for an empty series, e.g. SHOW DATABASES
+ * with none, which `InfluxClient.rows` does not expect.)
+ */
+async function rowsOf(client: InfluxClient, q: string): Promise<Record<string, unknown>[]> {
+  const [first] = await client.query(q);
+  return (first?.series ?? []).flatMap((series) =>
+    (series.values ?? []).map((values) => Object.fromEntries(series.columns.map((column, index) => [column, values[index]]))),
+  );
+}
+
 export async function databaseExists(client: InfluxClient, db: string): Promise<boolean> {
-  const rows = await client.rows("SHOW DATABASES");
+  const rows = await rowsOf(client, "SHOW DATABASES");
   return rows.some((row) => row.name === db);
 }
 
@@ -90,7 +101,7 @@ export async function dropDatabase(client: InfluxClient, db: string): Promise<vo
 }
 
 export async function retentionPolicies(client: InfluxClient, db: string): Promise<RetentionPolicyInfo[]> {
-  const rows = await client.rows(`SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
+  const rows = await rowsOf(client, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
   return rows.map((row) => ({
     name: String(row.name),
     duration: String(row.duration),
@@ -111,7 +122,7 @@ export async function shards(client: InfluxClient, db: string): Promise<ShardInf
   const series = result?.series?.find((entry) => entry.name === db);
   if (!series) return [];
   const column = (name: string) => series.columns.indexOf(name);
-  return series.values.map((values) => ({
+  return (series.values ?? []).map((values) => ({
     id: Number(values[column("id")]),
     rp: String(values[column("retention_policy")]),
     start: String(values[column("start_time")]),
@@ -129,7 +140,7 @@ export async function countPoints(client: InfluxClient, db: string): Promise<Poi
   for (const rp of await retentionPolicies(client, db)) {
     const [result] = await client.query(`SELECT count(*) FROM ${quoteIdentifier(db)}.${quoteIdentifier(rp.name)}./.*/`);
     for (const series of result?.series ?? []) {
-      const row = series.values[0] ?? [];
+      const row = series.values?.[0] ?? [];
       const points = Math.max(0, ...series.columns.map((name, index) => (name.startsWith("count_") ? Number(row[index]) || 0 : 0)));
       if (points > 0 && series.name) counts.push({ rp: rp.name, measurement: series.name, points });
     }

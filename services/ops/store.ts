@@ -1,6 +1,10 @@
+import { FileStore } from "./store-file";
+import { GcsStore } from "./store-gcs";
+import { S3Store } from "./store-s3";
+
 /**
  * Where backups live. A store holds one folder per backup id (`<root>/<id>/<file>`); paths inside a
- * backup use `/`. `file://`, `s3://` and `gs://` each have a file; the cloud SDKs load only when used.
+ * backup use `/`. `file://`, `s3://` and `gs://` each have a file.
  */
 
 export interface StoredFile {
@@ -54,17 +58,17 @@ export function parseStoreUrl(url: string): StoreLocation | Error {
   return { scheme, root: bucket, prefix: prefix.filter(Boolean).join("/") };
 }
 
-/** Opens the store for a URL; `require` keeps each cloud SDK unloaded until its store is used. */
+/** Opens the store for a URL. */
 export function openStore(url: string, options: StoreOptions = {}): BackupStore {
   const location = parseStoreUrl(url);
   if (location instanceof Error) throw location;
   switch (location.scheme) {
     case "file":
-      return new (require("./store-file") as typeof import("./store-file")).FileStore(url, location.root);
+      return new FileStore(url, location.root);
     case "s3":
-      return (require("./store-s3") as typeof import("./store-s3")).S3Store.open(url, location, options);
+      return S3Store.open(url, location, options);
     case "gs":
-      return (require("./store-gcs") as typeof import("./store-gcs")).GcsStore.open(url, location);
+      return GcsStore.open(url, location);
   }
 }
 
