@@ -1,5 +1,6 @@
 import { dispatch, type CommandTable } from "../services/core/command";
 import { serviceCommands } from "../services/main";
+import { withStackOption } from "./stack/command";
 
 /**
  * `npx mixstack <command>` on an operator's machine: every service command, plus the commands that
@@ -7,6 +8,7 @@ import { serviceCommands } from "../services/main";
  */
 export const operatorCommands: CommandTable = {
   ...serviceCommands,
+  ...withStackOption(serviceCommands, ["backup", "backups", "restore"]),
 };
 
 export function main(argv: string[]): Promise<number> {
