@@ -2,7 +2,7 @@ import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Storage, type Bucket } from "@google-cloud/storage";
+import type { Bucket } from "@google-cloud/storage";
 import { foldersFromKeys, objectKey, type BackupStore, type ByteCounter, type StoreLocation, type StoredFile } from "./store";
 import { byteCounter } from "./store-file";
 
@@ -18,6 +18,8 @@ export class GcsStore implements BackupStore {
   ) {}
 
   static open(url: string, location: StoreLocation): GcsStore {
+    // Loaded on first use: the SDK takes seconds to load, and most commands never touch GCS.
+    const { Storage } = require("@google-cloud/storage") as typeof import("@google-cloud/storage");
     return new GcsStore(url, new Storage().bucket(location.root), location.prefix);
   }
 

@@ -3,17 +3,13 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  NoSuchKey,
-  S3Client,
-  paginateListObjectsV2,
-  type S3ClientConfig,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
 import { foldersFromKeys, objectKey, type BackupStore, type ByteCounter, type StoreLocation, type StoreOptions, type StoredFile } from "./store";
 import { byteCounter } from "./store-file";
+
+// Loaded on first use: the SDK takes seconds to load, and most commands never touch S3.
+const sdk = () => require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+const multipart = () => require("@aws-sdk/lib-storage") as typeof import("@aws-sdk/lib-storage");
 
 /**
  * `s3://bucket/prefix` with the AWS SDK v3. Credentials and region come from the SDK's default
@@ -37,12 +33,12 @@ export class S3Store implements BackupStore {
       config.requestChecksumCalculation = "WHEN_REQUIRED";
       config.responseChecksumValidation = "WHEN_REQUIRED";
     }
-    return new S3Store(url, new S3Client(config), location.root, location.prefix);
+    return new S3Store(url, new (sdk().S3Client)(config), location.root, location.prefix);
   }
 
   private async keys(under: string): Promise<{ key: string; bytes: number }[]> {
     const keys: { key: string; bytes: number }[] = [];
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: under })) {
+    for await (const page of sdk().paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: under })) {
       for (const object of page.Contents ?? []) if (object.Key) keys.push({ key: object.Key, bytes: object.Size ?? 0 });
     }
     return keys;
@@ -59,7 +55,7 @@ export class S3Store implements BackupStore {
   }
 
   async upload(id: string, path: string, localFile: string, onBytes?: ByteCounter): Promise<void> {
-    const upload = new Upload({
+    const upload = new (multipart().Upload)({
       client: this.client,
       params: { Bucket: this.bucket, Key: objectKey(this.prefix, id, path), Body: createReadStream(localFile) },
       queueSize: 2,
@@ -75,10 +71,10 @@ export class S3Store implements BackupStore {
 
   private async body(id: string, path: string): Promise<Readable | undefined> {
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey(this.prefix, id, path) }));
+      const response = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.bucket, Key: objectKey(this.prefix, id, path) }));
       return response.Body as Readable;
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") return undefined;
+      if ((error as { name?: string }).name === "NoSuchKey") return undefined;
       throw error;
     }
   }
@@ -102,7 +98,7 @@ export class S3Store implements BackupStore {
     const keys = await this.keys(`${objectKey(this.prefix, id)}/`);
     for (let start = 0; start < keys.length; start += 1000) {
       const batch = keys.slice(start, start + 1000).map(({ key }) => ({ Key: key }));
-      const result = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }));
+      const result = await this.client.send(new (sdk().DeleteObjectsCommand)({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } }));
       if (result.Errors?.length) throw new Error(`${this.url}: could not delete ${result.Errors[0]!.Key}: ${result.Errors[0]!.Message}`);
     }
   }
