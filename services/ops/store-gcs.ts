@@ -1,10 +1,12 @@
 import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Bucket } from "@google-cloud/storage";
 import { foldersFromKeys, objectKey, type BackupStore, type ByteCounter, type StoreLocation, type StoredFile } from "./store";
 import { byteCounter } from "./store-file";
+
+const RESUMABLE_ABOVE_BYTES = 5 * 1024 * 1024;
 
 /**
  * `gs://bucket/prefix` with `@google-cloud/storage`. Credentials come from Application Default
@@ -42,7 +44,8 @@ export class GcsStore implements BackupStore {
     let sent = 0;
     await this.bucket.upload(localFile, {
       destination: objectKey(this.prefix, id, path),
-      // Resumable uploads only pay off for large files; the SDK switches by itself above 5 MiB otherwise.
+      // A resumable session survives a dropped connection on a large shard; small files go in one request.
+      resumable: (await stat(localFile)).size > RESUMABLE_ABOVE_BYTES,
       onUploadProgress: (event: { bytesWritten: number }) => {
         onBytes?.(event.bytesWritten - sent);
         sent = event.bytesWritten;
