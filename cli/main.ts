@@ -9,6 +9,8 @@ import { withStackOption } from "./stack/command";
 export const operatorCommands: CommandTable = {
   ...serviceCommands,
   ...withStackOption(serviceCommands, ["backup", "backups", "restore"]),
+  // `require` keeps the load lazy without ESM resolution (the CLI runs through tsx's CommonJS hook).
+  graph: async () => (require("./graph/command") as typeof import("./graph/command")).graphCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

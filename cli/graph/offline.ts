@@ -1,0 +1,195 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+
+/**
+ * Runs a Pulumi program without the engine, under `pulumi.runtime.setMocks`, and records every
+ * resource it registers. Used by `mixstack graph` and by the unit tests (test/pulumi/mocks.ts).
+ * Nothing is created; no credentials are needed.
+ */
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  /** Name of the parent resource; the stack itself for top-level resources. */
+  parent: string | undefined;
+  custom: boolean;
+  /** Inputs as the provider would receive them; secret values stay wrapped (see `isSecretValue`). */
+  inputs: Record<string, unknown>;
+  /** Resource options the engine would see (mocks are not told them; the stack transformation is). */
+  options: RecordedOptions;
+}
+
+export interface RecordedOptions {
+  retainOnDelete?: boolean;
+  deleteBeforeReplace?: boolean;
+  protect?: boolean;
+  /** Names of the resources this one explicitly waits for. */
+  dependsOn?: string[];
+}
+
+export interface EvaluatedOutput {
+  value: unknown;
+  secret: boolean;
+}
+
+export interface Evaluation {
+  resources: RecordedResource[];
+  outputs: Record<string, EvaluatedOutput>;
+  /** Every value the mocks generated for a secret-producing resource (random passwords). */
+  generatedSecrets: string[];
+}
+
+export interface OfflineProgram {
+  project: string;
+  stack: string;
+  /** Config as Pulumi hands it to the program: `project:key` → string (objects as JSON). */
+  config: Record<string, string>;
+  secretKeys: string[];
+  /** Builds the resources and returns the stack outputs. */
+  run: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+const RANDOM_SECRET_TYPES = new Set(["random:index/randomPassword:RandomPassword"]);
+
+/** Mock provider: echoes inputs and fills the outputs our program reads, deterministically. */
+export class OfflineMocks implements pulumi.runtime.Mocks {
+  readonly registered: Array<Omit<RecordedResource, "parent" | "options">> = [];
+  readonly generatedSecrets: string[] = [];
+  /** Invoke tokens nobody mocked; the SDK loses the thrown message, so `evaluateOffline` reports these. */
+  readonly unexpectedCalls: string[] = [];
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+    this.registered.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
+    const digest = (salt: string) => `sha256:${createHash("sha256").update(`${salt}:${args.type}:${args.name}`).digest("hex")}`;
+    const state: Record<string, unknown> = { ...args.inputs };
+    if (RANDOM_SECRET_TYPES.has(args.type)) {
+      const length = Number(args.inputs.length ?? 32);
+      const value = mockSecretValue(args.name, length);
+      this.generatedSecrets.push(value);
+      state.result = value;
+    }
+    switch (args.type) {
+      case "docker:index/image:Image":
+        state.repoDigest = digest("image");
+        break;
+      case "docker:index/remoteImage:RemoteImage":
+        state.imageId = digest("remote");
+        state.repoDigest = `${args.inputs.name}@${digest("repo")}`;
+        break;
+      case "docker:index/container:Container":
+        // A one-shot container (`attach`) that finished well.
+        state.exitCode = 0;
+        break;
+    }
+    return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    // An invoke nobody expected is a bug in the program or in these mocks: fail loudly.
+    this.unexpectedCalls.push(args.token);
+    throw new Error(`unmocked invoke ${args.token}`);
+  }
+}
+
+/** The value the mocks give a generated password: deterministic, so other processes can look for it. */
+export function mockSecretValue(resourceName: string, length = 32): string {
+  return `mock${createHash("sha256").update(resourceName).digest("hex")}`.slice(0, Math.max(length, 16));
+}
+
+/** Evaluates a program under fresh mocks and waits until every registration has settled. */
+export async function evaluateOffline(program: OfflineProgram, mocks = new OfflineMocks()): Promise<Evaluation> {
+  await pulumi.runtime.setMocks(mocks, program.project, program.stack, false);
+  pulumi.runtime.setAllConfig(program.config, program.secretKeys);
+  const parents = new Map<string, string | undefined>();
+  const options = new Map<string, RecordedOptions>();
+  let returned: Record<string, unknown> = {};
+  const failOnUnexpectedCalls = () => {
+    if (mocks.unexpectedCalls.length > 0) throw new Error(`unmocked invoke ${mocks.unexpectedCalls.join(", ")}`);
+  };
+  const run = pulumi.runtime.runInPulumiStack(async () => {
+    // Mocks are not told the parent; a (legacy, in-process) stack transformation sees every resource with its options.
+    pulumi.runtime.registerStackTransformation((args) => {
+      const parent = args.opts.parent;
+      const key = `${args.type}::${args.name}`;
+      parents.set(key, parent ? pulumi.resourceName(parent) : undefined);
+      const opts = args.opts as pulumi.CustomResourceOptions;
+      const dependsOn = Array.isArray(opts.dependsOn) ? opts.dependsOn.filter(pulumi.Resource.isInstance).map((r) => pulumi.resourceName(r)) : [];
+      options.set(key, {
+        ...(opts.retainOnDelete !== undefined && { retainOnDelete: opts.retainOnDelete }),
+        ...(opts.deleteBeforeReplace !== undefined && { deleteBeforeReplace: opts.deleteBeforeReplace }),
+        ...(opts.protect !== undefined && { protect: opts.protect }),
+        ...(dependsOn.length > 0 && { dependsOn }),
+      });
+      return undefined;
+    });
+    returned = await program.run();
+    return returned;
+  });
+  try {
+    await run;
+  } catch (error) {
+    failOnUnexpectedCalls();
+    throw error;
+  }
+  await waitForRegistrations();
+  failOnUnexpectedCalls();
+  const outputs: Record<string, EvaluatedOutput> = {};
+  for (const [key, value] of Object.entries(returned)) outputs[key] = await resolveOutput(value);
+  const stackName = `${program.project}-${program.stack}`;
+  return {
+    resources: mocks.registered
+      .filter((r) => r.type !== "pulumi:pulumi:Stack")
+      .map((r) => ({
+        ...r,
+        parent: parents.get(`${r.type}::${r.name}`) ?? stackName,
+        options: options.get(`${r.type}::${r.name}`) ?? {},
+      })),
+    outputs,
+    generatedSecrets: [...mocks.generatedSecrets],
+  };
+}
+
+async function waitForRegistrations(): Promise<void> {
+  // Present at runtime, missing from the typings: resolves once every outstanding RPC finished.
+  const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+  await runtime.waitForRPCs?.();
+}
+
+async function resolveOutput(value: unknown): Promise<EvaluatedOutput> {
+  if (!pulumi.Output.isInstance(value)) return { value, secret: false };
+  const output = value as pulumi.Output<unknown>;
+  const [resolved, secret] = await Promise.all([
+    new Promise<unknown>((resolve) => output.apply((v) => resolve(v))),
+    pulumi.isSecret(output),
+  ]);
+  return { value: resolved, secret };
+}
+
+/** A value the SDK serialized as a secret: `{ <sig key>: <secret sig>, value }`. */
+export function isSecretValue(value: unknown): value is { value: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig
+  );
+}
+
+/** Replaces every secret value by `"[secret]"`. */
+export function redactSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return "[secret]";
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactSecrets(v)]));
+  }
+  return value;
+}
+
+/** Removes the secret wrappers, keeping the values (tests that check wiring inside secret inputs). */
+export function unwrapSecrets(value: unknown): unknown {
+  if (isSecretValue(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+  }
+  return value;
+}

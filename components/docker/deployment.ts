@@ -1,0 +1,214 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { version } from "../../package.json";
+import type { DockerConfig } from "../../config/docker";
+import type { BackupJob, PlatformArgs, PlatformDeployment } from "../platform";
+import {
+  builds,
+  edgeLabel,
+  imageLabel,
+  port,
+  service,
+  startOrder,
+  type BuildName,
+  type DeploymentSummary,
+  type ServiceName,
+} from "../topology";
+import { dockerEnv } from "./env";
+import { dockerNames, hostPathFor, ownershipScript } from "./names";
+import { DockerService, gateOnExitCode, type DockerStorage } from "./service";
+
+export type DockerDeploymentArgs = PlatformArgs<DockerConfig>;
+
+/** Where the backups volume is mounted in the scheduler container. */
+const BACKUP_STORE_URL = "file:///backups";
+
+/**
+ * The whole stack on one Docker engine (local socket, or any host from `mixstack:docker.host`):
+ * one private bridge network, our two images built on that engine, one container per topology
+ * service, volumes kept on destroy by default, and the in-stack backup scheduler.
+ */
+export class DockerDeployment extends pulumi.ComponentResource implements PlatformDeployment {
+  readonly ingestUrl: pulumi.Output<string>;
+  readonly grafanaUrl: pulumi.Output<string>;
+  readonly backupTarget: pulumi.Output<string>;
+  readonly backupJob: pulumi.Output<BackupJob>;
+  readonly summary: pulumi.Output<DeploymentSummary>;
+  readonly network: docker.Network;
+  readonly services: Readonly<Partial<Record<ServiceName, DockerService>>>;
+
+  constructor(name: string, args: DockerDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mixstack:docker:Deployment", name, {}, opts);
+    const { topology, secrets, settings } = args;
+    const names = dockerNames(settings.namePrefix ?? `mixstack-${topology.stack}`);
+    const labels = { "mixstack.stack": topology.stack };
+
+    // Provider options flow to every child through `parent`.
+    const engine = settings.host
+      ? new docker.Provider(`${name}-engine`, { host: settings.host, sshOpts: settings.sshOpts }, { parent: this })
+      : undefined;
+    const child = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({ parent: this, provider: engine, ...extra });
+    const childComponent: pulumi.ComponentResourceOptions = { parent: this, providers: engine ? [engine] : undefined };
+
+    this.network = new docker.Network(
+      `${name}-network`,
+      { name: names.network, driver: "bridge", labels: Object.entries(labels).map(([label, value]) => ({ label, value })) },
+      child({ deleteBeforeReplace: true }),
+    );
+
+    // Built on the target engine; containers run the image ID, so every rebuild rolls out.
+    const builtImages = new Map<BuildName, docker.Image>();
+    const imageOf = (spec: (typeof topology.services)[number]): pulumi.Input<string> => {
+      if (spec.image.kind === "pinned") {
+        const ref = spec.image.ref;
+        const pulled = new docker.RemoteImage(`${name}-${spec.name}-image`, { name: ref, keepLocally: true }, child());
+        return pulled.imageId;
+      }
+      const build = spec.image.build;
+      let image = builtImages.get(build);
+      if (!image) {
+        const { context, dockerfile } = builds[build];
+        image = new docker.Image(
+          `${name}-${build}-image`,
+          {
+            imageName: `mixstack/${build}:${version}`,
+            // The provider resolves the Dockerfile path from the project directory, not from the context.
+            build: { context, dockerfile: context === "." ? dockerfile : `${context}/${dockerfile}` },
+            skipPush: true,
+          },
+          child(),
+        );
+        builtImages.set(build, image);
+      }
+      return image.repoDigest;
+    };
+
+    const storage: DockerStorage = settings.dataDir
+      ? { kind: "hostDirectories", dataDir: settings.dataDir }
+      : { kind: "volumes", keepOnDestroy: topology.keepDataOnDestroy };
+
+    // Docker creates missing host directories owned by root; hand them to the user each service runs as.
+    const ownership: pulumi.Resource[] = [];
+    let ownershipGate: pulumi.Output<number> | undefined;
+    if (storage.kind === "hostDirectories") {
+      const mounts = topology.services.flatMap((spec) =>
+        spec.volumes.map((volume, index) => ({
+          hostPath: hostPathFor(storage.dataDir, spec, volume),
+          mountPath: `/mnt/${spec.name}-${index}`,
+          uid: volume.uid,
+          gid: volume.gid,
+        })),
+      );
+      const ownerName = names.container("volume-owner");
+      const owner = new docker.Container(
+        `${name}-volume-owner`,
+        {
+          name: ownerName,
+          image: imageOf(service(topology, "bootstrap")),
+          user: "0:0",
+          entrypoints: ["sh", "-c"],
+          command: [ownershipScript(mounts)],
+          volumes: mounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath })),
+          networkMode: "none",
+          attach: true,
+          mustRun: false,
+          restart: "no",
+          labels: [...Object.entries(labels), ["mixstack.service", "volume-owner"]].map(([label, value]) => ({ label, value })),
+        },
+        child({ deleteBeforeReplace: true }),
+      );
+      ownershipGate = gateOnExitCode(owner, ownerName);
+      ownership.push(owner);
+    }
+
+    const hostPorts: Partial<Record<ServiceName, Record<number, number>>> = {
+      ingest: { [port(service(topology, "ingest"), "http").port]: settings.ingestPort },
+      grafana: { [port(service(topology, "grafana"), "http").port]: settings.grafanaPort },
+    };
+
+    const created: Partial<Record<ServiceName, DockerService>> = {};
+    const edges: string[] = [];
+    for (const spec of startOrder(topology)) {
+      const env = dockerEnv(spec, topology, secrets, BACKUP_STORE_URL);
+      const prerequisites = spec.dependsOn.map((dependency) => created[dependency.service]!);
+      // A dependent's label carries each init service's exit code: a failed init stops its dependents.
+      const gates: Record<string, pulumi.Output<string>> = {};
+      if (ownershipGate) gates["mixstack.after.volume-owner"] = ownershipGate.apply(String);
+      for (const dependency of spec.dependsOn) {
+        const completed = created[dependency.service]?.completed;
+        if (dependency.condition === "completed" && completed) gates[`mixstack.after.${dependency.service}`] = completed.apply(String);
+      }
+      const deployed = new DockerService(
+        `${name}-${spec.name}`,
+        {
+          spec,
+          image: imageOf(spec),
+          envs: env.envs,
+          containerName: names.container(spec.name),
+          volumeName: (volume) => names.volume(spec.name, volume),
+          networkName: this.network.name,
+          storage,
+          hostPorts: hostPorts[spec.name] ?? {},
+          settings,
+          labels: {
+            ...labels,
+            "mixstack.service": spec.name,
+            "mixstack.kind": spec.kind,
+            "mixstack.talks-to": [...new Set(env.endpoints.map((e) => e.address))].join(","),
+            ...gates,
+          },
+          dependsOn: [...prerequisites.map((p) => p.container), ...ownership],
+        },
+        childComponent,
+      );
+      created[spec.name] = deployed;
+      // On one bridge network every container reaches every other by alias: an endpoint is wired when its target runs there.
+      for (const endpoint of env.endpoints) {
+        if (created[endpoint.to]) edges.push(edgeLabel(endpoint.from, endpoint.to, port(service(topology, endpoint.to), endpoint.port).port));
+      }
+    }
+    this.services = created;
+
+    const url = (containerPort: number) => `http://${settings.publicHost}:${containerPort}`;
+    this.ingestUrl = pulumi.output(url(settings.ingestPort));
+    this.grafanaUrl = pulumi.output(url(settings.grafanaPort));
+    const backups = service(topology, "backup").volumes.find((v) => v.purpose === "backups");
+    this.backupTarget = pulumi.output(
+      topology.backupTarget.kind === "url"
+        ? topology.backupTarget.url
+        : storage.kind === "hostDirectories" && backups
+          ? `file://${hostPathFor(storage.dataDir, service(topology, "backup"), backups)}`
+          : `docker-volume://${names.volume("backup", backups?.name ?? "backups")}`,
+    );
+    this.backupJob = pulumi.output<BackupJob>({
+      platform: "docker",
+      // Empty: the Docker CLI's default engine (DOCKER_HOST or the local socket), as the provider used.
+      dockerHost: settings.host ?? "",
+      network: names.network,
+      container: names.container("backup"),
+    });
+    this.summary = pulumi.output({
+      services: topology.services
+        .filter((spec) => created[spec.name])
+        .map((spec) => {
+          const deployed = created[spec.name]!;
+          return {
+            name: spec.name,
+            kind: spec.kind,
+            image: imageLabel(spec.image),
+            publicPorts: [...deployed.publishedPorts].sort((a, b) => a - b),
+            volumes: [...deployed.persistentPaths].sort(),
+            command: spec.command ?? [],
+          };
+        })
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      edges: [...new Set(edges)].sort(),
+    });
+    this.registerOutputs({
+      ingestUrl: this.ingestUrl,
+      grafanaUrl: this.grafanaUrl,
+      backupTarget: this.backupTarget,
+      backupJob: this.backupJob,
+    });
+  }
+}

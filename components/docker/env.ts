@@ -1,0 +1,33 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { SecretOutputs } from "../secrets";
+import { port, resolveEnv, service, type Edge, type ServiceSpec, type Topology } from "../topology";
+
+export interface DockerEnv {
+  /** `KEY=value` entries; a Pulumi secret as a whole when any value contains a secret. */
+  envs: pulumi.Output<string[]>;
+  /** The endpoints the env points at, resolved to `alias:containerPort` on the private network. */
+  endpoints: Array<Edge & { address: string }>;
+}
+
+/**
+ * Resolves a service's env templates for Docker: endpoints become `<service>:<container port>`
+ * (the service name is the container's alias on the stack's network), secrets the Pulumi secret
+ * outputs, the backup store the mounted backups volume.
+ */
+export function dockerEnv(spec: ServiceSpec, topology: Topology, secrets: SecretOutputs, backupStoreUrl: string): DockerEnv {
+  const endpoints: DockerEnv["endpoints"] = [];
+  const entries = Object.entries(spec.env).map(([key, value]) => {
+    const parts = resolveEnv<pulumi.Input<string>>(value, {
+      text: (text) => text,
+      secret: (ref) => secrets[ref.secret],
+      endpoint: (ref) => {
+        const address = `${ref.service}:${port(service(topology, ref.service), ref.port).port}`;
+        endpoints.push({ from: spec.name, to: ref.service, port: ref.port, address });
+        return address;
+      },
+      backupStore: () => backupStoreUrl,
+    });
+    return pulumi.all(parts).apply((resolved) => `${key}=${resolved.join("")}`);
+  });
+  return { envs: pulumi.all(entries), endpoints };
+}

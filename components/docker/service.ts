@@ -1,0 +1,133 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { DockerConfig } from "../../config/docker";
+import type { ServiceSpec } from "../topology";
+import { hostPathFor, seconds } from "./names";
+
+/** Where a service's volumes live: named Docker volumes, or directories under `dataDir` on the host. */
+export type DockerStorage = { kind: "volumes"; keepOnDestroy: boolean } | { kind: "hostDirectories"; dataDir: string };
+
+export interface DockerServiceArgs {
+  spec: ServiceSpec;
+  /** Image ID or pinned reference the container runs. */
+  image: pulumi.Input<string>;
+  /** `KEY=value` entries (docker/env.ts). */
+  envs: pulumi.Input<string[]>;
+  containerName: string;
+  volumeName: (volume: string) => string;
+  networkName: pulumi.Input<string>;
+  storage: DockerStorage;
+  /** Host port per public container port. */
+  hostPorts: Readonly<Record<number, number>>;
+  settings: Pick<DockerConfig, "bindAddress" | "restartPolicy" | "logMaxSize" | "logMaxFiles">;
+  labels: Record<string, pulumi.Input<string>>;
+  /** Resources that must be ready first (healthy containers, finished init containers). */
+  dependsOn: pulumi.Resource[];
+}
+
+/**
+ * One topology service on Docker: its volumes and its container, attached to the stack's private
+ * network under the service's name, with limits, health check, restart policy and log rotation.
+ * `init` services run to completion during the deploy; `job` services run their in-stack scheduler.
+ */
+export class DockerService extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  /** Container ports published on the host. */
+  readonly publishedPorts: number[];
+  /** Mount paths backed by a volume or host directory that outlives the container. */
+  readonly persistentPaths: string[];
+  /** For `init` services: resolves to the exit code, and fails the deployment unless it is 0. */
+  readonly completed: pulumi.Output<number> | undefined;
+
+  constructor(name: string, args: DockerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mixstack:docker:Service", name, {}, opts);
+    const { spec, storage, settings } = args;
+    const runsToCompletion = spec.kind === "init";
+
+    const volumes = spec.volumes.map((volume): docker.types.input.ContainerVolume => {
+      if (storage.kind === "hostDirectories") {
+        return { hostPath: hostPathFor(storage.dataDir, spec, volume), containerPath: volume.path };
+      }
+      const created = new docker.Volume(
+        `${name}-${volume.name}`,
+        { name: args.volumeName(volume.name), labels: toLabels(args.labels) },
+        // Named after the stack: a replaced resource re-attaches to the same data, and destroy keeps it by default.
+        { parent: this, retainOnDelete: storage.keepOnDestroy },
+      );
+      return { volumeName: created.name, containerPath: volume.path };
+    });
+
+    const published = spec.ports.filter((p) => p.public);
+    const ports = published.map((p) => {
+      const external = args.hostPorts[p.port];
+      if (external === undefined) throw new Error(`no host port configured for ${spec.name}:${p.port}`);
+      return { internal: p.port, external, ip: settings.bindAddress, protocol: "tcp" };
+    });
+
+    const health = spec.health;
+    const command = spec.kind === "job" && spec.schedule ? spec.schedule.inStackCommand : spec.command;
+    this.container = new docker.Container(
+      `${name}-container`,
+      {
+        name: args.containerName,
+        image: args.image,
+        entrypoints: spec.entrypoint,
+        command,
+        envs: args.envs,
+        networksAdvanced: [{ name: args.networkName, aliases: [spec.name] }],
+        ports,
+        volumes,
+        memory: spec.resources.memoryMb,
+        cpus: String(spec.resources.cpus),
+        healthcheck: health
+          ? {
+              tests: ["CMD-SHELL", health.command],
+              interval: seconds(health.intervalSeconds),
+              timeout: seconds(health.timeoutSeconds),
+              retries: health.retries,
+              startPeriod: seconds(health.startPeriodSeconds),
+            }
+          : undefined,
+        // Long-running services wait until healthy, so a broken release fails `pulumi up` instead of looping quietly.
+        wait: health !== undefined && !runsToCompletion,
+        waitTimeout: health
+          ? health.startPeriodSeconds + (health.intervalSeconds + health.timeoutSeconds) * health.retries + 30
+          : undefined,
+        restart: runsToCompletion ? "no" : settings.restartPolicy,
+        // An init container runs to its end during the deploy and must not be restarted afterwards.
+        attach: runsToCompletion,
+        mustRun: !runsToCompletion,
+        logDriver: "json-file",
+        logOpts: { "max-size": settings.logMaxSize, "max-file": String(settings.logMaxFiles) },
+        // Our services run under an init (signal forwarding, zombie reaping); third-party images bring their own entrypoints.
+        init: spec.image.kind === "build" && spec.image.build === "services" ? true : undefined,
+        stopTimeout: spec.stopGraceSeconds,
+        destroyGraceSeconds: spec.stopGraceSeconds,
+        labels: toLabels(args.labels),
+      },
+      // Fixed container names: the old container must go before its replacement can take the name.
+      { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
+    );
+
+    this.publishedPorts = published.map((p) => p.port);
+    this.persistentPaths = spec.volumes.map((v) => v.path);
+    this.completed = runsToCompletion ? gateOnExitCode(this.container, args.containerName) : undefined;
+    this.registerOutputs({ container: this.container });
+  }
+}
+
+/**
+ * The exit code of a run-to-completion container, failing the deployment when it is not 0 (the
+ * provider records a non-zero exit code without failing). Dependents consume it so they never start
+ * after a failed init.
+ */
+export function gateOnExitCode(container: docker.Container, containerName: string): pulumi.Output<number> {
+  return container.exitCode.apply((code) => {
+    if (code !== 0) throw new Error(`${containerName} exited with code ${code}; see \`docker logs ${containerName}\``);
+    return code;
+  });
+}
+
+function toLabels(labels: Record<string, pulumi.Input<string>>): docker.types.input.ContainerLabel[] {
+  return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}

@@ -1,0 +1,17 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { PlatformName } from "../config/platforms";
+import type { PlatformConfig } from "../config/schema";
+import { DockerDeployment } from "./docker/deployment";
+import type { PlatformArgs, PlatformDeployment } from "./platform";
+
+type SettingsOf<P extends PlatformName> = Extract<PlatformConfig, { platform: P }>[P];
+
+/**
+ * One factory per platform: the component that translates the topology. Adding AWS or GCP is one
+ * line here (and one in config/platforms.ts).
+ */
+export const platformFactories: {
+  [P in PlatformName]: (name: string, args: PlatformArgs<SettingsOf<P>>, opts?: pulumi.ComponentResourceOptions) => PlatformDeployment;
+} = {
+  docker: (name, args, opts) => new DockerDeployment(name, args, opts),
+};

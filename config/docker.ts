@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { field } from "./fields";
+
+/** `mixstack:docker`: how the stack lands on a Docker engine (`platform: docker`). */
+export const dockerSection = z.strictObject({
+  host: z
+    .string()
+    .regex(/^(unix|tcp|ssh|npipe):\/\//, { message: "expected unix://, tcp://, ssh:// or npipe:// address" })
+    .optional()
+    .describe("Docker engine address, e.g. ssh://deploy@analytics.example.com (default: DOCKER_HOST or the local socket)"),
+  sshOpts: z
+    .array(z.string())
+    .optional()
+    .describe('extra ssh options for an ssh:// host, e.g. ["-i", "~/.ssh/deploy"]'),
+  publicHost: z
+    .string()
+    .min(1)
+    .default("localhost")
+    .describe("host name or IP the SDKs and your browser use to reach the published ports (default localhost)"),
+  bindAddress: z
+    .string()
+    .default("0.0.0.0")
+    .describe("host address the ingest and Grafana ports are published on; 127.0.0.1 keeps them local (default 0.0.0.0)"),
+  ingestPort: field.port(8080).describe("host port of the ingestion API (default 8080)"),
+  grafanaPort: field.port(3000).describe("host port of Grafana (default 3000)"),
+  dataDir: z
+    .string()
+    .regex(/^\//, { message: "expected an absolute path on the Docker host" })
+    .optional()
+    .describe(
+      "host directory for data (<dataDir>/influxdb, queue, grafana, backups); unset: named Docker volumes",
+    ),
+  namePrefix: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "expected a Docker name prefix (letters, digits, _ . -)" })
+    .optional()
+    .describe("prefix of container, volume and network names (default mixstack-<stack>)"),
+  restartPolicy: z
+    .enum(["unless-stopped", "always", "on-failure"])
+    .default("unless-stopped")
+    .describe("restart policy of the long-running containers (default unless-stopped)"),
+  logMaxSize: z
+    .string()
+    .regex(/^\d+[kmg]$/, { message: 'expected a size such as "10m"' })
+    .default("10m")
+    .describe("json-file log rotation: size of one file (default 10m)"),
+  logMaxFiles: field.int(5, 1, 100).describe("json-file log rotation: files kept per container (default 5)"),
+});
+
+export type DockerConfig = z.output<typeof dockerSection>;

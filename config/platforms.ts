@@ -1,0 +1,12 @@
+import { dockerSection } from "./docker";
+
+/**
+ * One entry per platform: its name (the value of `mixstack:platform`) and the schema of its section
+ * (`mixstack:<name>`). Adding AWS or GCP is one line here plus `config/<platform>.ts`.
+ */
+export const platformSections = {
+  docker: dockerSection,
+} as const;
+
+export type PlatformName = keyof typeof platformSections;
+export const platformNames = Object.keys(platformSections) as PlatformName[];

@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { cronExpression, field, resourcesShape } from "./fields";
+import { platformNames, platformSections, type PlatformName } from "./platforms";
+import { secretsShape, type SecretValues } from "./secrets";
+
+/**
+ * The stack config: every key under the `mixstack:` namespace of `stacks/Pulumi.<stack>.yaml`, with
+ * its default and its documentation. Platform sections (`mixstack:docker`, ...) are validated only
+ * for the selected platform, by the schema registered in `config/platforms.ts`.
+ */
+
+const influxName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected letters, digits and _" });
+
+export const baseShape = {
+  platform: z
+    .enum(platformNames as [PlatformName, ...PlatformName[]])
+    .describe(`where the stack runs: ${platformNames.join(", ")} (required)`),
+  keepDataOnDestroy: field
+    .flag(true)
+    .describe("keep volumes/disks (InfluxDB, queue, Grafana, backups) when the stack is destroyed (default true)"),
+  logLevel: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace"])
+    .default("info")
+    .describe("LOG_LEVEL of our services (default info)"),
+  influxdb: z
+    .strictObject({
+      database: influxName.default("mixevents").describe("database name (default mixevents)"),
+      retention: z
+        .string()
+        .regex(/^(INF|\d+[hdw])$/, { message: 'expected INF or a duration such as "52w"' })
+        .default("INF")
+        .describe("duration of the default retention policy (default INF: keep forever)"),
+      adminUser: influxName.default("admin").describe("admin user, used by bootstrap and backups (default admin)"),
+      writerUser: influxName.default("mixstack_writer").describe("write-only user of the worker (default mixstack_writer)"),
+      readerUser: influxName.default("mixstack_reader").describe("read-only user of Grafana (default mixstack_reader)"),
+      ...resourcesShape(2048, 1),
+      volumeGb: field.int(20, 1).describe("size of the data volume where the platform sizes volumes (default 20)"),
+    })
+    .prefault({})
+    .describe("InfluxDB 1.12"),
+  queue: z
+    .strictObject({
+      ...resourcesShape(512, 0.5),
+      volumeGb: field.int(5, 1).describe("size of the AOF volume where the platform sizes volumes (default 5)"),
+    })
+    .prefault({})
+    .describe("Valkey (Redis Streams queue and profile state)"),
+  ingest: z
+    .strictObject({
+      ...resourcesShape(768, 1),
+      minReplicas: field.int(1, 1).describe("fewest instances where the platform autoscales (default 1)"),
+      maxReplicas: field.int(4, 1).describe("most instances where the platform autoscales (default 4)"),
+    })
+    .prefault({})
+    .describe("the ingestion API"),
+  worker: z
+    .strictObject({
+      ...resourcesShape(512, 1),
+      replicas: field.int(1, 1).describe("worker instances where the platform runs several (default 1)"),
+    })
+    .prefault({})
+    .describe("queue → InfluxDB worker"),
+  grafana: z
+    .strictObject({
+      ...resourcesShape(512, 0.5),
+      anonymousViewer: field.flag(false).describe("let visitors view dashboards without logging in (default false)"),
+      volumeGb: field.int(2, 1).describe("size of Grafana's volume where the platform sizes volumes (default 2)"),
+    })
+    .prefault({})
+    .describe("Grafana"),
+  backup: z
+    .strictObject({
+      schedule: cronExpression.default("0 3 * * *").describe('cron (UTC) of the scheduled backup (default "0 3 * * *")'),
+      keepDaily: field.int(7, 1).describe("daily backups kept (default 7)"),
+      keepWeekly: field.int(4, 0).describe("weekly backups kept (default 4)"),
+      target: z
+        .string()
+        .regex(/^(file:\/\/\/|s3:\/\/|gs:\/\/)/, { message: "expected file:///dir, s3://bucket/prefix or gs://bucket/prefix" })
+        .optional()
+        .describe("where backups go; unset: the platform's own store (Docker: the backups volume)"),
+      ...resourcesShape(1024, 1),
+      volumeGb: field.int(50, 1).describe("size of the backups volume where the platform sizes volumes (default 50)"),
+    })
+    .prefault({})
+    .describe("scheduled backups"),
+  ...secretsShape,
+};
+
+/** Every top-level key, platform sections accepted as anything here and checked in a second pass. */
+export const baseSchema = z.strictObject({
+  ...baseShape,
+  ...(Object.fromEntries(platformNames.map((name) => [name, z.unknown().optional()])) as Record<
+    PlatformName,
+    z.ZodOptional<z.ZodUnknown>
+  >),
+});
+
+type BaseConfig = Omit<z.output<typeof baseSchema>, PlatformName | keyof typeof secretsShape>;
+
+/** The selected platform and its parsed section: `{ platform: "docker", docker: DockerConfig }`. */
+export type PlatformConfig = {
+  [P in PlatformName]: { platform: P } & { [K in P]: z.output<(typeof platformSections)[P]> };
+}[PlatformName];
+
+export type StackConfig = Omit<BaseConfig, "platform"> &
+  PlatformConfig & {
+    /** The Pulumi stack name (`local`, `prod`, ...). */
+    stack: string;
+    /** Secrets given in the stack file (decrypted); the missing ones are generated. */
+    secrets: SecretValues;
+  };

@@ -1,0 +1,161 @@
+import { isUtf8 } from "node:buffer";
+import { parseForm } from "./form";
+import { Rejection } from "./rejection";
+
+/**
+ * Finds and decodes the Mixpanel payload of a request (spec §5 items 1–3): the `data` field of a
+ * form body (also `text/plain` from sendBeacon, or no Content-Type), else `data` in the query,
+ * else a raw JSON or NDJSON body. `data` is base64 (standard, URL-safe, unpadded; the Node SDK's
+ * unencoded `+` arrives as a space) or raw JSON. The result is always a list of items.
+ */
+
+export interface PayloadSource {
+  /** Decoded query parameters. */
+  query: Record<string, string>;
+  /** Query parameters whose percent-encoding was broken. */
+  malformedQuery: string[];
+  contentType: string;
+  /** The (decompressed) body; empty when there is none. */
+  body: Buffer;
+}
+
+export interface Payload {
+  items: unknown[];
+  /** `data` for the legacy parameter (query or form), `body` for a JSON/NDJSON body. */
+  source: "data" | "body";
+  /** Form fields other than `data` (e.g. `verbose`, `api_key` sent in the body), merged under the query. */
+  formFields: Record<string, string>;
+  /** NDJSON lines that did not parse, by item index; those items are `undefined` in `items`. */
+  invalidLines: Map<number, string>;
+}
+
+const noFields: Record<string, string> = Object.freeze(Object.create(null));
+
+export function extractPayload(source: PayloadSource, maxItems: number): Payload | Rejection {
+  const { body } = source;
+  if (body.length > 0 && !isBlank(body)) {
+    if (!isUtf8(body)) return new Rejection("bad_utf8", "body", "not valid UTF-8");
+    const text = body.toString("utf8");
+    if (looksLikeJsonBody(source.contentType, text)) return parseJsonBody(text, source.contentType, maxItems);
+    const form = parseForm(text.trim());
+    if (form.malformed.includes("data")) return new Rejection("bad_encoding", "data", "invalid percent-encoding or not UTF-8");
+    if (form.values.data !== undefined) return fromData(form.values.data, form.values, maxItems);
+    if (source.query.data === undefined) return new Rejection("missing_data", "data", "missing or empty");
+  }
+  if (source.malformedQuery.includes("data")) return new Rejection("bad_encoding", "data", "invalid percent-encoding or not UTF-8");
+  if (source.query.data !== undefined) return fromData(source.query.data, noFields, maxItems);
+  return new Rejection("missing_data", "data", "missing or empty");
+}
+
+function fromData(data: string, formFields: Record<string, string>, maxItems: number): Payload | Rejection {
+  const decoded = decodeDataParam(data);
+  if (decoded instanceof Rejection) return decoded;
+  const items = asItems(decoded, maxItems, "data");
+  if (items instanceof Rejection) return items;
+  return { items, source: "data", formFields, invalidLines: new Map() };
+}
+
+/** Decodes one `data` value: raw JSON when it starts with `{` or `[`, otherwise base64 of JSON. */
+export function decodeDataParam(data: string): unknown | Rejection {
+  const trimmed = data.trim();
+  if (trimmed.length === 0) return new Rejection("missing_data", "data", "missing or empty");
+  const first = trimmed.charCodeAt(0);
+  if (first === 0x7b /* { */ || first === 0x5b /* [ */) return parseJson(trimmed, "data");
+  // Form decoding turned the Node SDK's unencoded `+` into spaces; base64 has no spaces.
+  const base64 = trimmed.includes(" ") ? trimmed.replace(/ /g, "+") : trimmed;
+  if (!isBase64(base64)) return new Rejection("bad_base64", "data", "neither JSON nor valid base64");
+  const bytes = Buffer.from(base64, "base64");
+  if (!isUtf8(bytes)) return new Rejection("bad_utf8", "data", "decoded base64 is not valid UTF-8");
+  const text = bytes.toString("utf8");
+  if (text.trim().length === 0) return new Rejection("missing_data", "data", "missing or empty");
+  return parseJson(text, "data");
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** Standard or URL-safe alphabet, padding optional but never wrong. */
+export function isBase64(text: string): boolean {
+  if (!BASE64.test(text)) return false;
+  const unpadded = text.replace(/=+$/, "").length;
+  if (unpadded % 4 === 1) return false;
+  const padding = text.length - unpadded;
+  return padding === 0 || text.length % 4 === 0;
+}
+
+function parseJson(text: string, field: string): unknown | Rejection {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return new Rejection("bad_json", field, `not valid JSON (${shortJsonError(error)})`);
+  }
+}
+
+function shortJsonError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 120 ? `${message.slice(0, 120)}…` : message;
+}
+
+function asItems(value: unknown, maxItems: number, field: string): unknown[] | Rejection {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return new Rejection("missing_data", field, "missing or empty");
+    if (value.length > maxItems) return tooMany(value.length, maxItems);
+    return value;
+  }
+  if (typeof value === "object" && value !== null) return [value];
+  return new Rejection("not_object", field, `expected an object or an array of objects, got ${value === null ? "null" : typeof value}`);
+}
+
+function tooMany(count: number, maxItems: number): Rejection {
+  return new Rejection("too_many_items", "", `request has ${count} items, more than the limit of ${maxItems}`, { status: 413 });
+}
+
+function looksLikeJsonBody(contentType: string, text: string): boolean {
+  if (contentType.includes("json")) return true; // application/json, application/x-ndjson
+  const first = firstNonSpace(text);
+  return first === "{" || first === "[";
+}
+
+function parseJsonBody(text: string, contentType: string, maxItems: number): Payload | Rejection {
+  const ndjson = contentType.includes("ndjson") || contentType.includes("jsonl");
+  if (!ndjson) {
+    const parsed = parseJson(text, "body");
+    if (!(parsed instanceof Rejection)) {
+      const items = asItems(parsed, maxItems, "body");
+      if (items instanceof Rejection) return items;
+      return { items, source: "body", formFields: noFields, invalidLines: new Map() };
+    }
+    // Several JSON objects on separate lines without the NDJSON content type: still NDJSON.
+    if (!/\n\s*[{[]/.test(text)) return parsed;
+  }
+  return parseNdjson(text, maxItems);
+}
+
+function parseNdjson(text: string, maxItems: number): Payload | Rejection {
+  const items: unknown[] = [];
+  const invalidLines = new Map<number, string>();
+  for (const line of text.split("\n")) {
+    if (line.trim().length === 0) continue;
+    if (items.length === maxItems) return tooMany(items.length + 1, maxItems);
+    try {
+      items.push(JSON.parse(line));
+    } catch (error) {
+      invalidLines.set(items.length, `not valid JSON (${shortJsonError(error)})`);
+      items.push(undefined);
+    }
+  }
+  if (items.length === 0) return new Rejection("missing_data", "body", "missing or empty");
+  return { items, source: "body", formFields: noFields, invalidLines };
+}
+
+function isBlank(body: Buffer): boolean {
+  for (const byte of body) if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
+  return true;
+}
+
+function firstNonSpace(text: string): string {
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index]!;
+    if (char !== " " && char !== "\n" && char !== "\r" && char !== "\t") return char;
+  }
+  return "";
+}

@@ -1,0 +1,205 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import type { Logger } from "../core/log";
+import { readBody } from "./body";
+import { corsHeaders, preflightHeaders } from "./cors";
+import { parseForm } from "./form";
+import type { IngestMetrics } from "./metrics";
+import { bodyProblemReply, prepareIngest, type IngestDependencies } from "./prepare";
+import { QueueFailure, type QueueWriter } from "./queue-writer";
+import { jsonReply, textReply, type Reply } from "./replies";
+import { isIngestRoute, matchRoute, type IngestRoute } from "./routes";
+import type { IngestSettings } from "./settings";
+
+/**
+ * The HTTP(S) edge: routing, body reading, the queue write and the reply, plus health, readiness,
+ * metrics and a graceful drain. What to accept and what to answer is decided in `prepare.ts`.
+ */
+
+const EMPTY = Buffer.alloc(0);
+
+/** Seconds a client is told to wait (Retry-After) when the queue is down or full. */
+const RETRY_AFTER_UNAVAILABLE = 1;
+const RETRY_AFTER_BACKPRESSURE = 5;
+
+export interface IngestServerOptions {
+  settings: IngestSettings;
+  dependencies: IngestDependencies;
+  queue: QueueWriter;
+  metrics: IngestMetrics;
+  log: Logger;
+}
+
+export class IngestServer {
+  readonly server: Server;
+  private inFlight = 0;
+  private draining = false;
+  private idle?: () => void;
+
+  constructor(private readonly options: IngestServerOptions) {
+    const { settings } = options;
+    const serverOptions = { maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: settings.keepAliveTimeoutMs };
+    const handler = (request: IncomingMessage, response: ServerResponse) => this.handle(request, response);
+    this.server = settings.tls
+      ? createHttpsServer({ ...serverOptions, cert: settings.tls.cert, key: settings.tls.key }, handler)
+      : createHttpServer(serverOptions, handler);
+    this.server.keepAliveTimeout = settings.keepAliveTimeoutMs;
+    this.server.requestTimeout = settings.requestTimeoutMs;
+    this.server.headersTimeout = Math.min(60_000, settings.requestTimeoutMs);
+    this.server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight requests finish (their replies carry
+   * `Connection: close`) and resolves when none is left or `graceMs` passed; then closes what is left.
+   * Returns whether every in-flight request finished.
+   */
+  async drain(graceMs: number): Promise<boolean> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await new Promise<boolean>((resolve) => {
+      if (this.inFlight === 0) return resolve(true);
+      this.idle = () => resolve(true);
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    clearTimeout(timer);
+    this.idle = undefined;
+    this.server.closeAllConnections();
+    await closed;
+    return finished;
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    this.inFlight++;
+    response.once("close", () => {
+      this.inFlight--;
+      if (this.inFlight === 0) this.idle?.();
+    });
+    this.route(request, response).catch((error: Error) => {
+      this.options.log.error({ err: error, url: request.url?.slice(0, 200) }, "request failed unexpectedly");
+      if (!response.headersSent) this.send(request, response, textReply(500, "internal error"), "error");
+      else response.destroy();
+    });
+  }
+
+  private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = request.url ?? "/";
+    const mark = url.indexOf("?");
+    const route = matchRoute(mark === -1 ? url : url.slice(0, mark), this.options.settings.pathPrefix);
+    if (request.method === "OPTIONS") {
+      response.writeHead(204, { ...preflightHeaders(request.headers), "Content-Length": "0", ...this.connectionHeader() });
+      response.end();
+      this.options.metrics.request(isIngestRoute(route) ? route : "other", 204, 0, new Map());
+      return;
+    }
+    if (isIngestRoute(route)) return this.ingest(route, mark === -1 ? "" : url.slice(mark + 1), request, response);
+    switch (route) {
+      case "healthz":
+        return this.send(request, response, textReply(200, "ok"), route);
+      case "readyz": {
+        const ready = this.options.queue.ready && !this.draining;
+        const reply = jsonReply(ready ? 200 : 503, { ready, queue: this.options.queue.ready ? "up" : "down", draining: this.draining });
+        return this.send(request, response, reply, route);
+      }
+      case "metrics": {
+        const text = await this.options.metrics.registry.metrics();
+        return this.send(request, response, { status: 200, headers: { "Content-Type": this.options.metrics.registry.contentType }, body: text }, route);
+      }
+      case "decide":
+        // mixpanel-browser before 2.45 asks for in-app notifications here; there are none.
+        return this.send(request, response, jsonReply(200, { notifications: [], config: { enable_collect_everything: false } }), route);
+      default:
+        return this.send(request, response, jsonReply(404, { error: "not found", status: 0 }), "not_found");
+    }
+  }
+
+  private async ingest(route: IngestRoute, queryString: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { settings, dependencies, queue, metrics } = this.options;
+    const received = Date.now();
+    if (request.method !== "GET" && request.method !== "POST" && request.method !== "HEAD") {
+      const reply = jsonReply(405, { error: `method ${request.method} not allowed`, status: 0 });
+      return this.send(request, response, { ...reply, headers: { ...reply.headers, Allow: "GET, POST, OPTIONS" } }, route, 0, new Map([["bad_method", 1]]));
+    }
+    const query = parseForm(queryString);
+    const hasBody = request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"] ?? 0) > 0;
+    const body = hasBody ? await readBody(request, settings.limits.maxBodyBytes) : EMPTY;
+    if (!Buffer.isBuffer(body)) {
+      const reply = bodyProblemReply(route, query.values, request.headers, body);
+      // An oversized body is not read to the end: close the connection after answering.
+      return this.send(request, response, reply, route, 0, new Map([[body.reason, 1]]), body.status === 413);
+    }
+
+    const prepared = prepareIngest(
+      { route, query, headers: request.headers, body, remoteAddress: request.socket.remoteAddress, received },
+      dependencies,
+    );
+    if (!prepared.entry) return this.send(request, response, prepared.reply, route, prepared.accepted, prepared.rejected);
+
+    const started = process.hrtime.bigint();
+    const written = await queue.write(prepared.entry);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (written instanceof QueueFailure) {
+      metrics.queueWriteSeconds(written.reason, seconds);
+      const rejected = new Map(prepared.rejected);
+      rejected.set(written.reason, (rejected.get(written.reason) ?? 0) + prepared.accepted);
+      const retryAfter = written.reason === "backpressure" ? RETRY_AFTER_BACKPRESSURE : RETRY_AFTER_UNAVAILABLE;
+      const reply = prepared.failure(503, `a temporary failure occurred: ${written.detail}`, retryAfter);
+      return this.send(request, response, reply, route, 0, rejected);
+    }
+    metrics.queueWriteSeconds("ok", seconds);
+    this.send(request, response, prepared.reply, route, prepared.accepted, prepared.rejected);
+  }
+
+  private send(
+    request: IncomingMessage,
+    response: ServerResponse,
+    reply: Reply,
+    route: string,
+    accepted = 0,
+    rejected: ReadonlyMap<string, number> = new Map(),
+    close = false,
+  ): void {
+    const headers: Record<string, string> = { ...corsHeaders(request.headers), ...reply.headers, ...this.connectionHeader(close) };
+    headers["Content-Length"] = String(Buffer.byteLength(reply.body));
+    response.writeHead(reply.status, headers);
+    response.end(request.method === "HEAD" ? undefined : reply.body);
+    this.options.metrics.request(route, reply.status, accepted, rejected);
+  }
+
+  private connectionHeader(close = false): Record<string, string> {
+    return close || this.draining ? { Connection: "close" } : {};
+  }
+
+  /** Malformed HTTP (including headers or a URL over `maxHeaderSize`) never reaches `handle`. */
+  private clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    if (error.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    const status = tooLarge ? 431 : 400;
+    const body = tooLarge
+      ? `request line and headers exceed the limit of ${this.options.settings.maxHeaderBytes} bytes`
+      : "malformed HTTP request";
+    const reason = tooLarge ? "Request Header Fields Too Large" : "Bad Request";
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    this.options.metrics.request("other", status, 0, new Map([[tooLarge ? "headers_too_large" : "bad_http", 1]]));
+  }
+}

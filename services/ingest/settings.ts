@@ -1,0 +1,161 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { env, readSettings, SettingsError } from "../core/settings";
+
+/**
+ * Everything `mixstack ingest` reads from its environment, read once at start and passed down.
+ * Defaults and the reasons behind them are in docs/ingest.md.
+ */
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+const serviceAccounts = z
+  .string()
+  .default("")
+  .transform((value, context) => {
+    const accounts: ServiceAccount[] = [];
+    for (const pair of value.split(",").map((item) => item.trim()).filter(Boolean)) {
+      const colon = pair.indexOf(":");
+      if (colon <= 0 || colon === pair.length - 1) {
+        context.addIssue({ code: "custom", message: 'expected "user:secret" pairs, comma-separated' });
+        return z.NEVER;
+      }
+      accounts.push({ username: pair.slice(0, colon), secret: pair.slice(colon + 1) });
+    }
+    return accounts;
+  });
+
+const pathPrefix = z
+  .string()
+  .default("")
+  .transform((value) => value.replace(/\/+$/, ""))
+  .refine((value) => value === "" || /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(value), {
+    message: 'expected a URL path such as "/mp"',
+  });
+
+export const ingestEnvironment = z.object({
+  PORT: env.port(8080),
+  MIXSTACK_LISTEN_HOST: z.string().default("0.0.0.0"),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: "expected redis://host:port or rediss://host:port" }),
+  MIXSTACK_TOKEN: env.list().refine((tokens) => tokens.length > 0, { message: "at least one project token is required" }),
+  MIXSTACK_API_SECRET: env.list(),
+  MIXSTACK_SERVICE_ACCOUNT_SECRETS: serviceAccounts,
+  MIXSTACK_IMPORT_TOKEN_AUTH: env.flag(true),
+  MIXSTACK_PATH_PREFIX: pathPrefix,
+  MIXSTACK_TLS_CERT_FILE: z.string().optional(),
+  MIXSTACK_TLS_KEY_FILE: z.string().optional(),
+  MIXSTACK_MAX_STREAM_LENGTH: env.positiveInt(100_000),
+  MIXSTACK_QUEUE_TIMEOUT_MS: env.positiveInt(2_000),
+  MIXSTACK_MAX_BODY_BYTES: env.positiveInt(10 * MIB),
+  MIXSTACK_MAX_HEADER_BYTES: z.coerce.number().int().min(64 * KIB, { message: "must be at least 65536 (64 KB)" }).default(256 * KIB),
+  MIXSTACK_MAX_ITEMS: env.positiveInt(2_000),
+  MIXSTACK_MAX_STRING_LENGTH: env.positiveInt(255),
+  MIXSTACK_MAX_PROPERTIES: env.positiveInt(255),
+  MIXSTACK_MAX_EVENT_BYTES: env.positiveInt(1 * MIB),
+  MIXSTACK_TRACK_MAX_AGE_DAYS: z.coerce.number().min(0).default(0),
+  MIXSTACK_GEOIP: env.flag(true),
+  MIXSTACK_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  MIXSTACK_STATS_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
+  MIXSTACK_SHUTDOWN_GRACE_MS: env.positiveInt(10_000),
+  MIXSTACK_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(65_000),
+  MIXSTACK_REQUEST_TIMEOUT_MS: env.positiveInt(30_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export interface ServiceAccount {
+  username: string;
+  secret: string;
+}
+
+/** Validation limits, the part of the settings the pure normalisers see. */
+export interface Limits {
+  maxItems: number;
+  maxBodyBytes: number;
+  maxStringLength: number;
+  /** Properties of an event or profile operation, keys of a nested object, items of a list. */
+  maxProperties: number;
+  /** Nesting, counting the properties object itself: `{a:{b:{c:1}}}` is depth 3. */
+  maxDepth: number;
+  maxEventBytes: number;
+  /** `/track` events older than this are refused; 0 accepts any age. */
+  trackMaxAgeMs: number;
+}
+
+export interface IngestSettings {
+  port: number;
+  host: string;
+  redisUrl: string;
+  tokens: string[];
+  apiSecrets: string[];
+  serviceAccounts: ServiceAccount[];
+  /** `/import` accepts the project token as Basic user (as Mixpanel does). */
+  importTokenAuth: boolean;
+  pathPrefix: string;
+  tls?: { cert: Buffer; key: Buffer };
+  maxStreamLength: number;
+  queueTimeoutMs: number;
+  maxHeaderBytes: number;
+  limits: Limits;
+  geoip: boolean;
+  trustedProxyHops: number;
+  statsIntervalMs: number;
+  shutdownGraceMs: number;
+  keepAliveTimeoutMs: number;
+  requestTimeoutMs: number;
+  logLevel: string;
+}
+
+export const MAX_DEPTH = 3;
+
+/** Reads and validates the environment; a wrong value throws `SettingsError` naming the variable. */
+export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): IngestSettings {
+  const e = readSettings("ingest", ingestEnvironment, source);
+  return {
+    port: e.PORT,
+    host: e.MIXSTACK_LISTEN_HOST,
+    redisUrl: e.REDIS_URL,
+    tokens: e.MIXSTACK_TOKEN,
+    apiSecrets: e.MIXSTACK_API_SECRET,
+    serviceAccounts: e.MIXSTACK_SERVICE_ACCOUNT_SECRETS,
+    importTokenAuth: e.MIXSTACK_IMPORT_TOKEN_AUTH,
+    pathPrefix: e.MIXSTACK_PATH_PREFIX,
+    tls: readTls(e.MIXSTACK_TLS_CERT_FILE, e.MIXSTACK_TLS_KEY_FILE),
+    maxStreamLength: e.MIXSTACK_MAX_STREAM_LENGTH,
+    queueTimeoutMs: e.MIXSTACK_QUEUE_TIMEOUT_MS,
+    maxHeaderBytes: e.MIXSTACK_MAX_HEADER_BYTES,
+    limits: {
+      maxItems: e.MIXSTACK_MAX_ITEMS,
+      maxBodyBytes: e.MIXSTACK_MAX_BODY_BYTES,
+      maxStringLength: e.MIXSTACK_MAX_STRING_LENGTH,
+      maxProperties: e.MIXSTACK_MAX_PROPERTIES,
+      maxDepth: MAX_DEPTH,
+      maxEventBytes: e.MIXSTACK_MAX_EVENT_BYTES,
+      trackMaxAgeMs: e.MIXSTACK_TRACK_MAX_AGE_DAYS * 86_400_000,
+    },
+    geoip: e.MIXSTACK_GEOIP,
+    trustedProxyHops: e.MIXSTACK_TRUSTED_PROXY_HOPS,
+    statsIntervalMs: e.MIXSTACK_STATS_INTERVAL_MS,
+    shutdownGraceMs: e.MIXSTACK_SHUTDOWN_GRACE_MS,
+    keepAliveTimeoutMs: e.MIXSTACK_KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeoutMs: e.MIXSTACK_REQUEST_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function readTls(certFile: string | undefined, keyFile: string | undefined): IngestSettings["tls"] {
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) {
+    throw new SettingsError(
+      "mixstack ingest: invalid environment\n  MIXSTACK_TLS_CERT_FILE and MIXSTACK_TLS_KEY_FILE must be set together (or neither)",
+    );
+  }
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new SettingsError(`mixstack ingest: invalid environment\n  ${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  };
+  return { cert: read("MIXSTACK_TLS_CERT_FILE", certFile), key: read("MIXSTACK_TLS_KEY_FILE", keyFile) };
+}

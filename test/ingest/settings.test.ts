@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SettingsError } from "../../services/core/settings";
+import { readIngestSettings } from "../../services/ingest/settings";
+
+const required = { REDIS_URL: "redis://127.0.0.1:6379", MIXSTACK_TOKEN: "T1, T2" };
+
+describe("readIngestSettings", () => {
+  it("has documented defaults", () => {
+    const settings = readIngestSettings(required);
+    expect(settings).toMatchObject({
+      port: 8080,
+      host: "0.0.0.0",
+      tokens: ["T1", "T2"],
+      apiSecrets: [],
+      serviceAccounts: [],
+      importTokenAuth: true,
+      pathPrefix: "",
+      maxStreamLength: 100_000,
+      queueTimeoutMs: 2_000,
+      maxHeaderBytes: 256 * 1024,
+      geoip: true,
+      trustedProxyHops: 0,
+      statsIntervalMs: 10_000,
+      shutdownGraceMs: 10_000,
+      limits: { maxItems: 2000, maxBodyBytes: 10 * 1024 * 1024, maxStringLength: 255, maxProperties: 255, maxDepth: 3, maxEventBytes: 1024 * 1024, trackMaxAgeMs: 0 },
+    });
+    expect(settings.tls).toBeUndefined();
+  });
+
+  it("reads every setting", () => {
+    const settings = readIngestSettings({
+      ...required,
+      PORT: "9000",
+      MIXSTACK_API_SECRET: "s1,s2",
+      MIXSTACK_SERVICE_ACCOUNT_SECRETS: "svc:pa:ss",
+      MIXSTACK_PATH_PREFIX: "/mp/",
+      MIXSTACK_TRACK_MAX_AGE_DAYS: "5",
+      MIXSTACK_GEOIP: "false",
+      MIXSTACK_TRUSTED_PROXY_HOPS: "1",
+      MIXSTACK_MAX_HEADER_BYTES: "65536",
+    });
+    expect(settings).toMatchObject({
+      port: 9000,
+      apiSecrets: ["s1", "s2"],
+      serviceAccounts: [{ username: "svc", secret: "pa:ss" }],
+      pathPrefix: "/mp",
+      geoip: false,
+      trustedProxyHops: 1,
+      maxHeaderBytes: 65536,
+      limits: { trackMaxAgeMs: 5 * 86_400_000 },
+    });
+  });
+
+  it("reads the TLS certificate and key files", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ingest-tls-"));
+    writeFileSync(join(dir, "cert.pem"), "CERT");
+    writeFileSync(join(dir, "key.pem"), "KEY");
+    const settings = readIngestSettings({ ...required, MIXSTACK_TLS_CERT_FILE: join(dir, "cert.pem"), MIXSTACK_TLS_KEY_FILE: join(dir, "key.pem") });
+    expect(settings.tls?.cert.toString()).toBe("CERT");
+    expect(settings.tls?.key.toString()).toBe("KEY");
+  });
+
+  it.each([
+    ["no token", { REDIS_URL: "redis://x:1" }, /MIXSTACK_TOKEN: at least one project token is required/],
+    ["no Redis", { MIXSTACK_TOKEN: "T" }, /REDIS_URL: /],
+    ["a Redis URL of another scheme", { ...required, REDIS_URL: "http://x" }, /REDIS_URL: expected redis:\/\//],
+    ["a port that is a word", { ...required, PORT: "http" }, /PORT: /],
+    ["a header limit below 64 KB", { ...required, MIXSTACK_MAX_HEADER_BYTES: "16384" }, /MIXSTACK_MAX_HEADER_BYTES: must be at least 65536/],
+    ["a flag that is not a boolean", { ...required, MIXSTACK_GEOIP: "maybe" }, /MIXSTACK_GEOIP: expected true or false/],
+    ["a service account without a secret", { ...required, MIXSTACK_SERVICE_ACCOUNT_SECRETS: "user" }, /MIXSTACK_SERVICE_ACCOUNT_SECRETS: expected "user:secret"/],
+    ["a prefix that is not a path", { ...required, MIXSTACK_PATH_PREFIX: "mp" }, /MIXSTACK_PATH_PREFIX: expected a URL path/],
+    ["a certificate without a key", { ...required, MIXSTACK_TLS_CERT_FILE: "/x.pem" }, /MIXSTACK_TLS_CERT_FILE and MIXSTACK_TLS_KEY_FILE must be set together/],
+    ["a certificate file that does not exist", { ...required, MIXSTACK_TLS_CERT_FILE: "/nonexistent/c.pem", MIXSTACK_TLS_KEY_FILE: "/nonexistent/k.pem" }, /MIXSTACK_TLS_CERT_FILE: cannot read \/nonexistent\/c.pem \(ENOENT\)/],
+  ])("refuses %s with a message naming the variable", (_name, env, message) => {
+    expect(() => readIngestSettings(env)).toThrow(SettingsError);
+    expect(() => readIngestSettings(env)).toThrow(message);
+  });
+
+  it("never prints a token or secret in an error", () => {
+    expect(() => readIngestSettings({ ...required, MIXSTACK_SERVICE_ACCOUNT_SECRETS: "topsecretvalue" })).toThrow(/\[redacted\]/);
+  });
+});

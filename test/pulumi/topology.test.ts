@@ -1,0 +1,157 @@
+import { describe, expect, it } from "vitest";
+import { parseStackConfig } from "../../config/load";
+import {
+  buildTopology,
+  expectedSummary,
+  isPinned,
+  resolveEnv,
+  service,
+  startOrder,
+  topologyProblems,
+  type EnvValue,
+  type ServiceName,
+  type Topology,
+} from "../../components/topology";
+import { pulumiConfig } from "./mocks";
+
+function topologyFor(values: Record<string, unknown> = {}, stack = "local"): Topology {
+  const raw = pulumiConfig({ values: { platform: "docker", ...values } });
+  return buildTopology(parseStackConfig({ stack, values: raw.config, secretKeys: new Set() }));
+}
+
+/** Resolves a template the way a platform would, with recognisable stand-ins. */
+function render(value: EnvValue): string {
+  return resolveEnv(value, {
+    text: (t) => t,
+    secret: (ref) => `<${ref.secret}>`,
+    endpoint: (ref) => `${ref.service}:${ref.port}`,
+    backupStore: () => "<store>",
+  }).join("");
+}
+
+describe("topology", () => {
+  it.each([
+    ["the defaults", {}],
+    ["an external backup target", { backup: { target: "s3://bucket/mixstack" } }],
+    ["scaled ingest and workers", { ingest: { minReplicas: 2, maxReplicas: 8 }, worker: { replicas: 3 } }],
+  ])("is consistent for %s", (_name, values) => {
+    expect(topologyProblems(topologyFor(values))).toEqual([]);
+  });
+
+  it("has the seven services with their kinds", () => {
+    expect(Object.fromEntries(topologyFor().services.map((s) => [s.name, s.kind]))).toEqual({
+      influxdb: "stateful",
+      queue: "stateful",
+      bootstrap: "init",
+      ingest: "stateless",
+      worker: "worker",
+      grafana: "stateless",
+      backup: "job",
+    });
+  });
+
+  it("derives exactly the network paths the env needs", () => {
+    expect(expectedSummary(topologyFor()).edges).toEqual([
+      "backup -> influxdb:8086",
+      "backup -> influxdb:8088",
+      "backup -> queue:6379",
+      "bootstrap -> influxdb:8086",
+      "grafana -> influxdb:8086",
+      "ingest -> queue:6379",
+      "worker -> influxdb:8086",
+      "worker -> queue:6379",
+    ]);
+  });
+
+  it.each([
+    ["influxdb", "/var/lib/influxdb", 1500, 1500, "required"],
+    ["queue", "/data", 999, 999, "required"],
+    ["grafana", "/var/lib/grafana", 472, 0, "preferred"],
+    ["backup", "/backups", 1000, 1000, "required"],
+  ] as const)("gives %s a persistent volume at %s owned by %i:%i", (name, path, uid, gid, persistence) => {
+    expect(service(topologyFor(), name).volumes).toEqual([expect.objectContaining({ path, uid, gid, persistence })]);
+  });
+
+  it("publishes only ingest and Grafana; InfluxDB's 8086/8088 and the queue stay private", () => {
+    const ports = topologyFor().services.flatMap((s) => s.ports.map((p) => `${s.name}:${p.port}:${p.public ? "public" : "private"}`));
+    expect(ports.sort()).toEqual(["grafana:3000:public", "influxdb:8086:private", "influxdb:8088:private", "ingest:8080:public", "queue:6379:private"]);
+  });
+
+  it.each<[ServiceName, string, string]>([
+    ["ingest", "REDIS_URL", "redis://:<queuePassword>@queue:redis"],
+    ["ingest", "MIXSTACK_TOKEN", "<projectToken>"],
+    ["worker", "INFLUX_URL", "http://influxdb:http"],
+    ["worker", "INFLUX_USER", "mixstack_writer"],
+    ["worker", "INFLUX_PASSWORD", "<influxWriterPassword>"],
+    ["bootstrap", "INFLUX_PASSWORD", "<influxAdminPassword>"],
+    ["bootstrap", "INFLUX_READER_USER", "mixstack_reader"],
+    ["grafana", "INFLUX_READER_PASSWORD", "<influxReaderPassword>"],
+    ["grafana", "GF_SECURITY_ADMIN_PASSWORD", "<grafanaAdminPassword>"],
+    ["backup", "INFLUX_BACKUP_ADDR", "influxdb:rpc"],
+    ["backup", "BACKUP_TARGET", "<store>"],
+    ["backup", "MIXSTACK_STACK", "local"],
+    ["queue", "REDISCLI_AUTH", "<queuePassword>"],
+    ["influxdb", "INFLUXDB_BIND_ADDRESS", "0.0.0.0:8088"],
+  ])("wires %s's %s as %s", (name, variable, expected) => {
+    expect(render(service(topologyFor(), name).env[variable]!)).toBe(expected);
+  });
+
+  it("writes backups to a configured URL without a backups volume", () => {
+    const backup = service(topologyFor({ backup: { target: "s3://bucket/mixstack" } }), "backup");
+    expect(render(backup.env.BACKUP_TARGET!)).toBe("s3://bucket/mixstack");
+    expect(backup.volumes).toEqual([]);
+  });
+
+  it("starts InfluxDB before bootstrap, and bootstrap before the worker, Grafana and backups", () => {
+    const order = startOrder(topologyFor()).map((s) => s.name);
+    const before = (a: ServiceName, b: ServiceName) => order.indexOf(a) < order.indexOf(b);
+    expect([before("influxdb", "bootstrap"), before("bootstrap", "worker"), before("bootstrap", "grafana"), before("bootstrap", "backup"), before("queue", "ingest")]).toEqual([true, true, true, true, true]);
+  });
+
+  it("reports a dependency cycle and a wire to a missing port", () => {
+    const topology = topologyFor();
+    const broken: Topology = {
+      ...topology,
+      services: topology.services.map((s) =>
+        s.name === "influxdb"
+          ? { ...s, dependsOn: [{ service: "bootstrap", condition: "completed" }] }
+          : s.name === "worker"
+            ? { ...s, talksTo: [...s.talksTo, { from: "worker", to: "queue", port: "admin" }] }
+            : s,
+      ),
+    };
+    expect(topologyProblems(broken)).toEqual(["worker talks to queue:admin, which has no such port", 'dependency cycle through "influxdb"']);
+  });
+
+  it("lists every secret the env references", () => {
+    expect(topologyFor().secrets).toEqual([
+      "projectToken",
+      "apiSecret",
+      "influxAdminPassword",
+      "influxWriterPassword",
+      "influxReaderPassword",
+      "grafanaAdminPassword",
+      "queuePassword",
+    ]);
+  });
+
+  it("caps the queue's own memory below its container limit", () => {
+    const queue = service(topologyFor({ queue: { memoryMb: 1024 } }), "queue");
+    expect(queue.command).toEqual(expect.arrayContaining(["--maxmemory", "768mb", "--maxmemory-policy", "noeviction", "--appendfsync", "everysec"]));
+  });
+
+  it.each([
+    ["influxdb:1.12.4", true],
+    ["valkey/valkey:8.1.8", true],
+    ["grafana/grafana:13.0.1-ubuntu", true],
+    ["registry:5000/x/y:1.2.3", true],
+    [`influxdb@sha256:${"a".repeat(64)}`, true],
+    ["influxdb:latest", false],
+    ["influxdb", false],
+    ["influxdb:1.12", false],
+    ["valkey/valkey:8", false],
+    ["registry:5000/x/y", false],
+  ])("judges %s pinned: %s", (ref, pinned) => {
+    expect(isPinned(ref)).toBe(pinned);
+  });
+});
