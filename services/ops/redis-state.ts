@@ -14,9 +14,10 @@ import { compareStreamIds, countRecord, emptyStateCounts, type StateCounts, type
  *   profile `$delete`d after the backup comes back too: a restore restores.)
  * - stream entries and dead letters: if this Redis is the one the backup came from (same lineage),
  *   an entry no longer in the stream was written (or replayed) since: nothing is re-queued. Into
- *   another Redis (flushed, rebuilt) each entry is re-queued once, with a new id, remembered in
- *   `mx:ops:requeued` so a second restore does not queue it again; event points are idempotent and
- *   profile operations are skipped when `mx:applied:<id>` shows they were applied.
+ *   another Redis (flushed, rebuilt) each entry is re-queued once, with a new id and `origin` = its
+ *   first id (as `dlq replay` does, so the worker guards it with `mx:applied:<origin>`), remembered
+ *   in `mx:ops:requeued` so that a second restore does not queue it again. Event points are
+ *   idempotent; an entry whose `mx:applied:<origin>` marker exists is not re-queued.
  */
 
 /** A node-redis client as `createClient({ url })` makes it (the type the rest of ops works with). */
@@ -190,9 +191,12 @@ export async function mergeRedisState(redis: Redis, lineage: string, records: As
     // In original order, one at a time: the stream keeps the order ingest accepted them in.
     queued.sort((a, b) => (a.stream === b.stream ? compareStreamIds(a.id, b.id) : a.stream < b.stream ? -1 : 1));
     for (const entry of queued) {
+      const origin = entry.fields.origin || entry.id;
+      // Dead letters keep their fields as they were; `dlq replay` derives the origin from them.
+      const fields = entry.stream === redisKeys.stream ? { ...entry.fields, origin } : entry.fields;
       const result = await redis.eval(REQUEUE_ONCE, {
-        keys: [opsKeys.requeued, entry.stream, redisKeys.applied(entry.id)],
-        arguments: [`${entry.stream}/${entry.id}`, ...Object.entries(entry.fields).flat()],
+        keys: [opsKeys.requeued, entry.stream, redisKeys.applied(origin)],
+        arguments: [`${entry.stream}/${entry.id}`, ...Object.entries(fields).flat()],
       });
       if (Number(result) === 1) entry.into.requeued += 1;
       else entry.into.skipped += 1;

@@ -55,7 +55,7 @@ export function formatRestoreReport(report: RestoreReport): string {
   }
   const { redis } = report;
   const lines = [
-    `restored backup ${report.id} (${formatBytes(report.bytes)}): ${report.pointsWritten} points merged`,
+    `restored backup ${report.id} (${formatBytes(report.bytes)}): ${report.pointsWritten} points ${report.mode === "whole" ? "restored into a new database" : "merged into the live database"}`,
     ...(report.created.length ? [`created: ${report.created.join(", ")}`] : []),
     table(rows),
     `identity map: ${redis.identities.added} added, ${redis.identities.kept} already there`,

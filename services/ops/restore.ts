@@ -110,6 +110,8 @@ export async function verifyBackup(ctx: OpsContext, from: string): Promise<Verif
 export interface RestoreReport {
   id: string;
   bytes: number;
+  /** `whole`: the database did not exist and was restored directly; `merge`: merged into the live one. */
+  mode: "whole" | "merge";
   created: string[];
   /** Per retention policy and measurement: in the backup, and live after the merge. */
   counts: { rp: string; measurement: string; backup: number; liveAfter: number }[];
@@ -122,7 +124,8 @@ export interface RestoreReport {
  * 1. download and check the archive (files, sizes, sha256, Redis state) — nothing live yet;
  * 2. `influxd restore -portable -newdb` into the scratch database and compare its counts with the
  *    manifest — still nothing live;
- * 3. recreate the database/retention policies if missing, merge with `SELECT * INTO … GROUP BY *`;
+ * 3. if the database is gone, restore it whole; otherwise create missing retention policies and
+ *    merge with `SELECT * INTO … GROUP BY *` (points are idempotent: safe twice and under writes);
  * 4. merge the Redis state; drop the scratch database; report counts.
  */
 export async function restoreBackup(ctx: OpsContext, from: string): Promise<RestoreReport> {
@@ -145,12 +148,35 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
         throw new DamagedBackupError(`backup ${manifest.id}: restored point counts differ from the manifest (${describeDifferences(differences)}); live data was not changed`);
       }
 
-      // From here on the live system changes; every step is a merge and may be repeated.
-      const created = await ensureDatabase(ctx.influx, ctx.db, manifest.influx.retentionPolicies);
-      if (created.length) log.info({ created }, "recreated what the backup had and InfluxDB did not");
-      const mergeTask = ctx.progress.start(`restore ${manifest.id}: merge into ${ctx.db}`, { shards: manifest.influx.shards });
-      const pointsWritten = await mergeDatabase(ctx.influx, scratch, ctx.db, (name) => mergeTask.shardDone(name));
-      mergeTask.finish();
+      // From here on the live system changes; every step may be repeated.
+      let created: string[] = [];
+      let pointsWritten: number | undefined;
+      let mode: RestoreReport["mode"] = "merge";
+      if (!(await databaseExists(ctx.influx, ctx.db))) {
+        // Disaster recovery: nothing to merge with, so InfluxDB restores the shards directly
+        // (as fast as influxd restore itself), with the backup's retention policies.
+        try {
+          const wholeTask = ctx.progress.start(`restore ${manifest.id}: restore ${ctx.db} whole`, { shards: manifest.influx.shards });
+          await restoreAsNewDatabase(ctx.influxd, manifest.influx.database, ctx.db, join(dir, INFLUX_DIR), (name) => wholeTask.shardDone(name));
+          wholeTask.finish();
+          await waitForDatabaseReadable(ctx.influx, ctx.db);
+          created = [`database ${ctx.db} (restored whole: it did not exist)`];
+          pointsWritten = manifest.influx.counts.reduce((sum, count) => sum + count.points, 0);
+          mode = "whole";
+        } catch (error) {
+          // Someone (bootstrap, the worker) created it meanwhile, or the restore stopped half-way:
+          // what exists is kept and the merge below fills in the rest.
+          if (!(await databaseExists(ctx.influx, ctx.db))) throw error;
+          log.warn({ err: error }, "direct restore did not complete; merging instead");
+        }
+      }
+      if (mode === "merge") {
+        created = await ensureDatabase(ctx.influx, ctx.db, manifest.influx.retentionPolicies);
+        if (created.length) log.info({ created }, "recreated what the backup had and InfluxDB did not");
+        const mergeTask = ctx.progress.start(`restore ${manifest.id}: merge into ${ctx.db}`, { shards: manifest.influx.shards });
+        pointsWritten = await mergeDatabase(ctx.influx, scratch, ctx.db, (name) => mergeTask.shardDone(name));
+        mergeTask.finish();
+      }
 
       const redis = await mergeRedisState(ctx.redis, manifest.redis.lineage, readStateFile(join(dir, REDIS_STATE_FILE)));
       log.info({ redis }, "Redis state merged");
@@ -158,7 +184,7 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
       const live = await countPoints(ctx.influx, ctx.db);
       const liveOf = (count: PointCount) => live.find((entry) => entry.rp === count.rp && entry.measurement === count.measurement)?.points ?? 0;
       const counts = manifest.influx.counts.map((count) => ({ rp: count.rp, measurement: count.measurement, backup: count.points, liveAfter: liveOf(count) }));
-      return { id: manifest.id, bytes, created, counts, pointsWritten, redis };
+      return { id: manifest.id, bytes, mode, created, counts, pointsWritten: pointsWritten ?? 0, redis };
     } finally {
       if (await databaseExists(ctx.influx, scratch).catch(() => false)) await dropDatabase(ctx.influx, scratch);
       await rm(dir, { recursive: true, force: true });

@@ -42,7 +42,8 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.created).toContain(`database ${DB}`);
+    expect(report.mode).toBe("whole");
+    expect(report.created).toEqual([`database ${DB} (restored whole: it did not exist)`]);
     expect(report.counts).toEqual([{ rp: "autogen", measurement: "events", backup: N, liveAfter: N }]);
     expect(await countEvents(stack.client)).toBe(N);
     const after = await snapshotRedisState(stack.redis);
@@ -57,16 +58,10 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(groups.map((group) => group.name)).toEqual([redisKeys.consumerGroup]);
   });
 
-  it("restores tags as tags and keeps every field (SELECT INTO … GROUP BY *)", async () => {
-    const tags = await stack.client.rows(`SHOW TAG KEYS ON ${DB} FROM "events"`);
-    expect(tags.map((row) => row.tagKey).sort()).toEqual(["event", "mp_lib"]);
-    const rows = await stack.client.rows(`SELECT * FROM "events" WHERE "insert_id" = 'e-7'`, { db: DB, epoch: "ms" });
-    expect(rows).toEqual([{ time: Date.UTC(2026, 9, 1) + 7000, distinct_id: "user-7", event: "Viewed Page", insert_id: "e-7", mp_lib: "web", price: 0.5 }]);
-  });
-
   it("restoring the same backup again still leaves N points and queues nothing twice", async () => {
     const streamBefore = await stack.redis.xLen(redisKeys.stream);
     const report = await restoreBackup(stack.context(), "latest");
+    expect(report.mode).toBe("merge");
     expect(report.counts).toEqual([{ rp: "autogen", measurement: "events", backup: N, liveAfter: N }]);
     expect(await countEvents(stack.client)).toBe(N);
     expect(await stack.redis.xLen(redisKeys.stream)).toBe(streamBefore);
@@ -74,6 +69,20 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(report.redis.profiles.propertiesAdded).toBe(0);
     expect(report.redis.streamEntries.requeued).toBe(0);
     expect(await snapshotRedisState(stack.redis)).toMatchObject({ identities: before.identities, profiles: before.profiles });
+  });
+
+  it("a merge into the live database brings deleted points back with tags as tags and every field (SELECT INTO … GROUP BY *)", async () => {
+    await stack.client.query(`DELETE FROM "events" WHERE time < '2026-10-01T00:00:10Z'`, { db: DB });
+    expect(await countEvents(stack.client)).toBe(N - 10);
+    const report = await restoreBackup(stack.context(), "latest");
+    expect(report.mode).toBe("merge");
+    expect(await countEvents(stack.client)).toBe(N);
+    const tags = await stack.client.rows(`SHOW TAG KEYS ON ${DB} FROM "events"`);
+    expect(tags.map((row) => row.tagKey).sort()).toEqual(["event", "mp_lib"]);
+    const fields = await stack.client.rows(`SHOW FIELD KEYS ON ${DB} FROM "events"`);
+    expect(fields.map((row) => row.fieldKey).sort()).toEqual(["distinct_id", "insert_id", "price"]);
+    const rows = await stack.client.rows(`SELECT * FROM "events" WHERE "insert_id" = 'e-7'`, { db: DB, epoch: "ms" });
+    expect(rows).toEqual([{ time: Date.UTC(2026, 9, 1) + 7000, distinct_id: "user-7", event: "Viewed Page", insert_id: "e-7", mp_lib: "web", price: 0.5 }]);
   });
 
   it("a live profile value newer than the backup is kept; a property missing live comes back", async () => {
