@@ -118,18 +118,26 @@ async function main(): Promise<void> {
     });
     await dropDatabase(client, rawDb);
 
+    // Restore into the live system: every point of the backup merged into the existing database.
+    process.stderr.write("mixstack restore into the live database (merge)...\n");
+    const [merged, mergeSeconds] = await timed(() => restoreBackup(ctx, "latest"));
+    if (merged.mode !== "merge") throw new Error(`expected a merge, got ${merged.mode}`);
+
+    // Disaster recovery: database and Redis lost.
     await dropDatabase(client, DB);
     await redis.flushAll();
-    process.stderr.write("mixstack restore...\n");
+    process.stderr.write("mixstack restore after losing everything...\n");
     const [restore, restoreSeconds] = await timed(() => restoreBackup(ctx, "latest"));
     const restoredEvents = restore.counts.find((count) => count.measurement === "events")?.liveAfter ?? 0;
+    if (restore.mode !== "whole") throw new Error(`expected a whole restore, got ${restore.mode}`);
     if (restoredEvents !== EVENTS) throw new Error(`restore brought back ${restoredEvents} events, expected ${EVENTS}`);
     if (await client.query(`SHOW DATABASES`).then((r) => JSON.stringify(r).includes(scratchDatabase(DB)))) throw new Error("scratch database left behind");
 
     const rows = [
       ["phase", "mixstack (s)", "baseline (s)", "ratio", "baseline", `target ≤ ${TARGET_SECONDS} s`],
       ["backup", backupSeconds.toFixed(1), rawBackupSeconds.toFixed(1), (backupSeconds / rawBackupSeconds).toFixed(1), "influxd backup -portable", backupSeconds <= TARGET_SECONDS ? "met" : "MISSED"],
-      ["restore", restoreSeconds.toFixed(1), rawRestoreSeconds.toFixed(1), (restoreSeconds / rawRestoreSeconds).toFixed(1), "influxd restore -portable -newdb", restoreSeconds <= TARGET_SECONDS ? "met" : "MISSED"],
+      ["restore (database lost)", restoreSeconds.toFixed(1), rawRestoreSeconds.toFixed(1), (restoreSeconds / rawRestoreSeconds).toFixed(1), "influxd restore -portable -newdb", restoreSeconds <= TARGET_SECONDS ? "met" : "MISSED"],
+      ["restore (merge into live)", mergeSeconds.toFixed(1), rawRestoreSeconds.toFixed(1), (mergeSeconds / rawRestoreSeconds).toFixed(1), "influxd restore -portable -newdb", mergeSeconds <= TARGET_SECONDS ? "met" : "MISSED"],
     ];
     const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
     process.stdout.write(`\n${EVENTS} events, ${PROFILES} profiles (loaded in ${loadSeconds.toFixed(1)} s); archive ${formatBytes(backup.bytes)} (raw influxd backup ${formatBytes(rawBytes)}), ${backup.manifest.influx.shards} shards\n`);
@@ -139,7 +147,7 @@ async function main(): Promise<void> {
     mkdirSync(join(repoRoot, "bench", "results"), { recursive: true });
     writeFileSync(
       join(repoRoot, "bench", "results", "backup.json"),
-      `${JSON.stringify({ events: EVENTS, profiles: PROFILES, backupSeconds, rawBackupSeconds, restoreSeconds, rawRestoreSeconds, bytes: backup.bytes, rawBytes, shards: backup.manifest.influx.shards, at: new Date().toISOString() }, null, 2)}\n`,
+      `${JSON.stringify({ events: EVENTS, profiles: PROFILES, backupSeconds, rawBackupSeconds, restoreSeconds, mergeSeconds, rawRestoreSeconds, bytes: backup.bytes, rawBytes, shards: backup.manifest.influx.shards, at: new Date().toISOString() }, null, 2)}\n`,
     );
     await redis.close();
   } finally {

@@ -199,18 +199,20 @@ export async function ensureDatabase(client: InfluxClient, db: string, policies:
 }
 
 /**
- * Copies every point of `from` into `into`, one shard's time range at a time (bounded memory,
- * progress per shard). Rewriting a point that already exists changes nothing, so this is safe to
- * repeat and safe while the worker keeps writing.
+ * Copies every point of `from` into `into`, one shard's time range per statement (bounded memory,
+ * progress per shard), `parallel` statements at a time. Rewriting a point that already exists
+ * changes nothing, so this is safe to repeat and safe while the worker keeps writing.
  */
 export async function mergeDatabase(
   client: InfluxClient,
   from: string,
   into: string,
   onShard: (name: string, written: number) => void,
+  parallel = 2,
 ): Promise<number> {
   let written = 0;
-  for (const shard of await shards(client, from)) {
+  const pending = [...(await shards(client, from))];
+  const mergeShard = async (shard: ShardInfo) => {
     const source = `${quoteIdentifier(from)}.${quoteIdentifier(shard.rp)}./.*/`;
     const target = `${quoteIdentifier(into)}.${quoteIdentifier(shard.rp)}.:MEASUREMENT`;
     const range = `time >= ${quoteString(shard.start)} AND time < ${quoteString(shard.end)}`;
@@ -223,6 +225,10 @@ export async function mergeDatabase(
       if (error instanceof InfluxError) throw new Error(`merging rp ${shard.rp} shard ${shard.id} into ${into} failed: ${error.message}`);
       throw error;
     }
-  }
+  };
+  const lane = async () => {
+    for (let shard = pending.shift(); shard; shard = pending.shift()) await mergeShard(shard);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, lane));
   return written;
 }
