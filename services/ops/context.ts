@@ -32,7 +32,7 @@ export async function openOpsContext(settings: OpsSettings, logger: Logger): Pro
     influx: new InfluxClient({ url: settings.INFLUX_URL, username: settings.INFLUX_USER, password: settings.INFLUX_PASSWORD, timeoutMs: 600_000 }),
     influxd: { binary: settings.INFLUXD_PATH, host: settings.INFLUX_BACKUP_ADDR },
     redis,
-    store: openStore(settings.BACKUP_TARGET, { s3Endpoint: settings.BACKUP_S3_ENDPOINT }),
+    store: openStore(settings.BACKUP_TARGET, { s3Endpoint: settings.BACKUP_S3_ENDPOINT, s3Region: settings.AWS_REGION }),
     workDir: settings.BACKUP_WORK_DIR,
     logger,
     progress: progressReporter(logger),

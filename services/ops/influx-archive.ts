@@ -55,6 +55,15 @@ export async function influxdVersion(binary: string): Promise<string> {
   return /v?(\d+\.\d+\.\d+\S*)/.exec(output)?.[1] ?? output.trim();
 }
 
+/** The InfluxDB server's version (SHOW DIAGNOSTICS), or undefined if it does not say. */
+export async function serverVersion(client: InfluxClient): Promise<string | undefined> {
+  const [result] = await client.query("SHOW DIAGNOSTICS");
+  const build = result?.series?.find((series) => series.name === "build");
+  const index = build?.columns.indexOf("Version") ?? -1;
+  const version = index >= 0 ? build?.values?.[0]?.[index] : undefined;
+  return typeof version === "string" && version ? version : undefined;
+}
+
 /** `influxd backup -portable` of one database into `dir`; `onShard` is called per shard copied. */
 export async function backupDatabase(tool: InfluxdTool, db: string, dir: string, onShard: (name: string) => void): Promise<void> {
   await runInfluxd(tool.binary, ["backup", "-portable", "-host", tool.host, "-db", db, dir], (line) => {

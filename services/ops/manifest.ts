@@ -17,7 +17,8 @@ export const manifestSchema = z.object({
   stack: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),
-  versions: z.object({ mixstack: z.string(), influxd: z.string(), node: z.string() }),
+  /** `influxdb`: the server backed up; `influxd`: the binary that ran `influxd backup` (the image's). */
+  versions: z.object({ mixstack: z.string(), influxdb: z.string(), influxd: z.string(), node: z.string() }),
   influx: z.object({
     database: z.string(),
     retentionPolicies: z.array(

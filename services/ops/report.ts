@@ -12,7 +12,7 @@ function table(rows: string[][]): string {
 
 export function formatBackupList(entries: CatalogEntry[]): string {
   if (entries.length === 0) return "no backups\n";
-  const rows = [["ID", "STATUS", "SIZE", "EVENTS", "STACK", "INFLUXD"]];
+  const rows = [["ID", "STATUS", "SIZE", "EVENTS", "STACK", "INFLUXDB"]];
   for (const entry of entries) {
     const manifest = entry.manifest;
     const events = manifest?.influx.counts.filter((count) => count.measurement === "events").reduce((sum, count) => sum + count.points, 0);
@@ -22,7 +22,7 @@ export function formatBackupList(entries: CatalogEntry[]): string {
       manifest ? formatBytes(manifest.files.reduce((sum, file) => sum + file.bytes, 0)) : "-",
       events === undefined ? "-" : String(events),
       manifest?.stack ?? "-",
-      manifest?.versions.influxd ?? "-",
+      manifest?.versions.influxdb ?? "-",
     ]);
   }
   return `${table(rows)}\n`;

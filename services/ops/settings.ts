@@ -21,6 +21,8 @@ export const opsSettingsSchema = z.object({
   BACKUP_WORK_DIR: z.string().min(1).default(tmpdir()),
   /** S3-compatible endpoint (MinIO, R2, s3rver); unset for AWS itself. */
   BACKUP_S3_ENDPOINT: env.url().optional(),
+  /** The AWS SDK reads it too; read here so that an S3-compatible endpoint gets a region without it. */
+  AWS_REGION: z.string().optional(),
 });
 
 export type OpsSettings = z.infer<typeof opsSettingsSchema>;

@@ -25,10 +25,11 @@ export class S3Store implements BackupStore {
 
   static open(url: string, location: StoreLocation, options: StoreOptions = {}): S3Store {
     const config: S3ClientConfig = {};
+    if (options.s3Region) config.region = options.s3Region;
     if (options.s3Endpoint) {
       config.endpoint = options.s3Endpoint;
       config.forcePathStyle = true;
-      config.region = process.env.AWS_REGION ?? "us-east-1";
+      config.region ??= "us-east-1"; // S3-compatible servers mostly ignore it, the SDK needs one
       // S3-compatible servers rarely implement the SDK's default CRC trailers.
       config.requestChecksumCalculation = "WHEN_REQUIRED";
       config.responseChecksumValidation = "WHEN_REQUIRED";

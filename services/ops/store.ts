@@ -33,6 +33,8 @@ export interface BackupStore {
 export interface StoreOptions {
   /** S3-compatible endpoint (MinIO, s3rver); path-style addressing is used with it. */
   s3Endpoint?: string;
+  /** Region for S3; unset: the SDK's own chain (`AWS_REGION`, profile), or us-east-1 with an endpoint. */
+  s3Region?: string;
 }
 
 export interface StoreLocation {

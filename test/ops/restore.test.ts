@@ -29,6 +29,7 @@ describe("backup and restore against real influxd and redis-server", () => {
     const { manifest } = JSON.parse(result.stdout);
     expect(manifest.influx.counts).toEqual([{ rp: "autogen", measurement: "events", points: N }]);
     expect(manifest.redis.counts).toEqual({ identities: 20, profiles: 20, groups: 1, deadLetters: 1, streamEntries: 2 });
+    expect(manifest.versions).toMatchObject({ influxdb: expect.stringMatching(/^1\.\d+\.\d+/), influxd: expect.stringMatching(/^1\.\d+\.\d+/) });
     expect(manifest.files.map((file: { path: string }) => file.path)).toContain("redis-state.ndjson.gz");
     expect(manifest.files.every((file: { sha256: string }) => /^[0-9a-f]{64}$/.test(file.sha256))).toBe(true);
     const list = await runMixstack(["backups", "list", "--json"], stack.env);
