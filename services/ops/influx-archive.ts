@@ -89,19 +89,8 @@ export async function restoreAsNewDatabase(
   });
 }
 
-/**
- * Rows of a statement as objects. (InfluxDB omits `values` for an empty series, e.g. SHOW DATABASES
- * with none, which `InfluxClient.rows` does not expect.)
- */
-async function rowsOf(client: InfluxClient, q: string): Promise<Record<string, unknown>[]> {
-  const [first] = await client.query(q);
-  return (first?.series ?? []).flatMap((series) =>
-    (series.values ?? []).map((values) => Object.fromEntries(series.columns.map((column, index) => [column, values[index]]))),
-  );
-}
-
 export async function databaseExists(client: InfluxClient, db: string): Promise<boolean> {
-  const rows = await rowsOf(client, "SHOW DATABASES");
+  const rows = await client.rows("SHOW DATABASES");
   return rows.some((row) => row.name === db);
 }
 
@@ -110,7 +99,7 @@ export async function dropDatabase(client: InfluxClient, db: string): Promise<vo
 }
 
 export async function retentionPolicies(client: InfluxClient, db: string): Promise<RetentionPolicyInfo[]> {
-  const rows = await rowsOf(client, `SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
+  const rows = await client.rows(`SHOW RETENTION POLICIES ON ${quoteIdentifier(db)}`);
   return rows.map((row) => ({
     name: String(row.name),
     duration: String(row.duration),

@@ -71,7 +71,7 @@ export function progressReporter(logger: Logger, stream: NodeJS.WriteStream = pr
   return {
     start(label, totals) {
       const state: ProgressState = { label, bytesDone: 0, bytesTotal: totals.bytes, shardsDone: 0, shardsTotal: totals.shards, startedAt: Date.now() };
-      let lastShown = 0;
+      let lastShown = stream.isTTY ? 0 : state.startedAt; // the "started" line counts as shown
       const show = (force: boolean) => {
         const now = Date.now();
         if (stream.isTTY) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { backupIdFor, timeOfBackupId } from "../../services/ops/backup-id";
 import { toInfluxqlDuration } from "../../services/ops/influx-duration";
-import { estimateRemainingMs, formatProgress } from "../../services/ops/progress";
+import { estimateRemainingMs, formatProgress, progressReporter } from "../../services/ops/progress";
 import { compareStreamIds, decodeStateRecord, encodeStateRecord, type StateRecord } from "../../services/ops/redis-state-format";
 import { parseSchedule } from "../../services/ops/scheduler";
 import { foldersFromKeys, parseStoreUrl } from "../../services/ops/store";
@@ -108,5 +108,39 @@ describe("BACKUP_SCHEDULE", () => {
   });
   it("a wrong expression names the variable", () => {
     expect(parseSchedule("every night")?.message).toMatch(/^BACKUP_SCHEDULE "every night" is not a cron expression/);
+  });
+});
+
+describe("progress display", () => {
+  const collect = () => {
+    const lines: string[] = [];
+    const logger = { info: (_fields: unknown, message?: string) => lines.push(String(message ?? _fields)) } as unknown as import("../../services/core/log").Logger;
+    return { lines, logger };
+  };
+
+  it("on a terminal redraws one line with bytes, shards and ETA, then ends it", () => {
+    const { lines, logger } = collect();
+    const written: string[] = [];
+    const tty = { isTTY: true, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+    const task = progressReporter(logger, tty).start("upload", { bytes: 2048, shards: 2 });
+    task.addBytes(1024);
+    task.shardDone("s1");
+    task.finish();
+    expect(lines).toEqual([]);
+    expect(written[0]).toMatch(/^\r\x1b\[2Kupload {2}1\.0 KiB \/ 2\.0 KiB {2}shards 0\/2 {2}ETA /);
+    expect(written.at(-2)).toMatch(/^\r\x1b\[2Kupload {2}1\.0 KiB \/ 2\.0 KiB {2}shards 1\/2 {2}ETA /);
+    expect(written.at(-1)).toBe("\n");
+  });
+
+  it("elsewhere writes plain log lines: the start, each shard, and the end", () => {
+    const { lines, logger } = collect();
+    const pipe = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
+    const task = progressReporter(logger, pipe, 60_000).start("influxd backup", { shards: 2 });
+    task.shardDone("rp autogen shard 1");
+    task.shardDone("rp autogen shard 2");
+    task.finish();
+    expect(lines[0]).toBe("influxd backup: started");
+    expect(lines.slice(1, 3)).toEqual(["influxd backup: rp autogen shard 1 (1/2)", "influxd backup: rp autogen shard 2 (2/2)"]);
+    expect(lines.at(-1)).toMatch(/^influxd backup {2}shards 2\/2 {2}ETA 0:00$/);
   });
 });
