@@ -9,6 +9,7 @@ import { formatBackupList, formatBackupResult, formatRestoreReport, formatVerify
 import { restoreBackup, verifyBackup } from "./restore";
 import { parseSchedule, startScheduler } from "./scheduler";
 import { readOpsSettings, type OpsSettings } from "./settings";
+import { openStore } from "./store";
 
 /** The backup agent's commands. Settings are read here, once; everything below gets them passed. */
 
@@ -29,15 +30,16 @@ async function withContext(command: string, work: (ctx: OpsContext, settings: Op
     throw error;
   }
   const log = logger(command);
-  const ctx = await openOpsContext(settings, log);
+  let ctx: Awaited<ReturnType<typeof openOpsContext>> | undefined;
   try {
+    ctx = await openOpsContext(settings, log);
     return await work(ctx, settings);
   } catch (error) {
     log.error({ err: error }, (error as Error).message);
     process.stderr.write(`mixstack ${command}: ${(error as Error).message}\n`);
     return 1;
   } finally {
-    await ctx.close();
+    await ctx?.close().catch(() => undefined);
   }
 }
 
@@ -80,14 +82,27 @@ export const backupsCommand: Command = {
       process.stderr.write(`${this.usage}\n`);
       return 2;
     }
-    return withContext("backups list", async (ctx) => {
-      const entries = await listBackups(ctx.store);
+    let settings: OpsSettings;
+    try {
+      settings = readOpsSettings("backups list");
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    // The store only: listing must work when Redis or InfluxDB is what was lost.
+    const store = openStore(settings.BACKUP_TARGET, { s3Endpoint: settings.BACKUP_S3_ENDPOINT, s3Region: settings.AWS_REGION });
+    try {
+      const entries = await listBackups(store);
       if (values.json) {
         const summary = entries.map(({ id, complete, problem, manifest }) => ({ id, complete, problem, counts: manifest?.influx.counts, redis: manifest?.redis.counts }));
         process.stdout.write(`${JSON.stringify(summary)}\n`);
       } else process.stdout.write(formatBackupList(entries));
       return 0;
-    });
+    } catch (error) {
+      process.stderr.write(`mixstack backups list: ${(error as Error).message}\n`);
+      return 1;
+    }
   },
 };
 
@@ -112,21 +127,35 @@ export const schedulerCommand: Command = {
   summary: "runs `backup` on BACKUP_SCHEDULE (cron, UTC) until stopped; the Docker target's backup job",
   usage: "usage: mixstack scheduler",
   async run() {
-    return withContext("scheduler", async (ctx, settings) => {
-      const invalid = parseSchedule(settings.BACKUP_SCHEDULE);
-      if (invalid) {
-        process.stderr.write(`mixstack scheduler: ${invalid.message}\n`);
-        return 2;
+    let settings: OpsSettings;
+    try {
+      settings = readOpsSettings("scheduler");
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    const invalid = parseSchedule(settings.BACKUP_SCHEDULE);
+    if (invalid) {
+      process.stderr.write(`mixstack scheduler: ${invalid.message}\n`);
+      return 2;
+    }
+    const log = logger("scheduler");
+    const backupOnce = async () => {
+      const ctx = await openOpsContext(settings, log);
+      try {
+        return await runBackup(ctx);
+      } finally {
+        await ctx.close().catch(() => undefined);
       }
-      const scheduler = startScheduler(ctx, settings.BACKUP_SCHEDULE);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once("SIGTERM", stop);
-        process.once("SIGINT", stop);
-      });
-      ctx.logger.info("stopping: waiting for a backup in progress");
-      await scheduler.stop();
-      return 0;
+    };
+    const scheduler = startScheduler(settings.BACKUP_SCHEDULE, backupOnce, log);
+    await new Promise<void>((resolve) => {
+      process.once("SIGTERM", () => resolve());
+      process.once("SIGINT", () => resolve());
     });
+    log.info("stopping: waiting for a backup in progress");
+    await scheduler.stop();
+    return 0;
   },
 };

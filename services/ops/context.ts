@@ -24,7 +24,8 @@ export interface OpsContext {
 
 export async function openOpsContext(settings: OpsSettings, logger: Logger): Promise<OpsContext & { close(): Promise<void> }> {
   const redis = createRedis(settings.REDIS_URL);
-  redis.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
+  // Connection errors end in connect() rejecting (or a command failing) with a clear message.
+  redis.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
   await redis.connect();
   return {
     stack: settings.MIXSTACK_STACK,

@@ -20,9 +20,30 @@ import { compareStreamIds, countRecord, emptyStateCounts, type StateCounts, type
  *   idempotent; an entry whose `mx:applied:<origin>` marker exists is not re-queued.
  */
 
-/** A node-redis client as `createClient({ url })` makes it (the type the rest of ops works with). */
-export function createRedis(url: string) {
-  return createClient({ url });
+/**
+ * A node-redis client (the type the rest of ops works with). A backup or restore is one run, not a
+ * service: after a few quick retries an unreachable Redis is an error, never a hang.
+ */
+export function createRedis(url: string, retries = 3) {
+  return createClient({
+    url,
+    socket: {
+      connectTimeout: 10_000,
+      reconnectStrategy: (attempt: number, cause: Error) =>
+        attempt >= retries ? new Error(`Redis unreachable at ${redactUrl(url)}: ${cause.message}`) : 250 * (attempt + 1),
+    },
+  });
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
 }
 export type Redis = ReturnType<typeof createRedis>;
 

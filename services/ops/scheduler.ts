@@ -1,7 +1,6 @@
 import { Cron } from "croner";
 import type { Logger } from "../core/log";
-import { runBackup } from "./backup";
-import type { OpsContext } from "./context";
+import type { BackupResult } from "./backup";
 
 /**
  * `mixstack scheduler`: the Docker target's in-stack backup schedule (the clouds use EventBridge
@@ -25,10 +24,11 @@ export interface RunningScheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler(ctx: OpsContext, schedule: string, logger: Logger = ctx.logger): RunningScheduler {
+/** `backupOnce` opens its own connections per run, so a Redis or InfluxDB restart between runs is harmless. */
+export function startScheduler(schedule: string, backupOnce: () => Promise<BackupResult>, logger: Logger): RunningScheduler {
   let running: Promise<unknown> = Promise.resolve();
   const job = new Cron(schedule, { timezone: "UTC", protect: true }, async () => {
-    const run = runBackup(ctx).then(
+    const run = backupOnce().then(
       (result) => logger.info({ backup: result.manifest.id, bytes: result.bytes, removed: result.removed }, "scheduled backup done"),
       (error: Error) => logger.error({ err: error }, `scheduled backup failed: ${error.message}`),
     );
