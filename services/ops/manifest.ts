@@ -33,6 +33,7 @@ export const manifestSchema = z.object({
     lineage: z.string(),
     counts: z.object({
       identities: z.number().int().nonnegative(),
+      firstSeen: z.number().int().nonnegative(),
       profiles: z.number().int().nonnegative(),
       groups: z.number().int().nonnegative(),
       deadLetters: z.number().int().nonnegative(),

@@ -11,6 +11,7 @@ const fields = z.record(z.string(), z.string());
 
 export const stateRecordSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("identity"), device: z.string(), user: z.string() }),
+  z.object({ type: z.literal("firstSeen"), id: z.string(), day: z.string() }),
   z.object({ type: z.literal("profile"), id: z.string(), props: fields }),
   z.object({ type: z.literal("group"), member: z.string(), props: fields }),
   z.object({ type: z.literal("deadLetter"), id: z.string(), fields }),
@@ -39,6 +40,7 @@ export function decodeStateRecord(line: string, lineNumber: number): StateRecord
 
 export interface StateCounts {
   identities: number;
+  firstSeen: number;
   profiles: number;
   groups: number;
   deadLetters: number;
@@ -46,11 +48,12 @@ export interface StateCounts {
 }
 
 export function emptyStateCounts(): StateCounts {
-  return { identities: 0, profiles: 0, groups: 0, deadLetters: 0, streamEntries: 0 };
+  return { identities: 0, firstSeen: 0, profiles: 0, groups: 0, deadLetters: 0, streamEntries: 0 };
 }
 
 const countKey: Record<StateRecordType, keyof StateCounts> = {
   identity: "identities",
+  firstSeen: "firstSeen",
   profile: "profiles",
   group: "groups",
   deadLetter: "deadLetters",

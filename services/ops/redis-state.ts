@@ -9,6 +9,7 @@ import { compareStreamIds, countRecord, emptyStateCounts, type StateCounts, type
  *
  * Merge rules (restore into a live system, safe to repeat):
  * - identity map: HSETNX, the live mapping wins (first user wins, as the worker does).
+ * - first-seen days (`mx:first_seen`): the earlier day wins, live or backup.
  * - profiles and groups: property by property with HSETNX; a property present live is newer than
  *   the backup and is kept, a property only in the backup comes back. (So a property `$unset` or a
  *   profile `$delete`d after the backup comes back too: a restore restores.)
@@ -46,6 +47,9 @@ export function redactUrl(url: string): string {
   }
 }
 export type Redis = ReturnType<typeof createRedis>;
+
+/** The worker's hash distinct id -> UTC day of the first event seen (docs/contracts.md). */
+export const FIRST_SEEN_KEY = "mx:first_seen";
 
 export const opsKeys = {
   /** A random id set once per Redis data set; a flushed or new Redis gets a new one. */
@@ -92,6 +96,9 @@ export async function exportRedisState(
   for await (const entries of redis.hScanIterator(redisKeys.identityMap, { COUNT: BATCH })) {
     for (const { field, value } of entries) await emit({ type: "identity", device: field, user: value });
   }
+  for await (const entries of redis.hScanIterator(FIRST_SEEN_KEY, { COUNT: BATCH })) {
+    for (const { field, value } of entries) await emit({ type: "firstSeen", id: field, day: value });
+  }
   const profilePrefix = redisKeys.profile("");
   for await (const keys of scanKeys(redis, `${profilePrefix}*`)) {
     const hashes = await Promise.all(keys.map((key) => redis.hGetAll(key)));
@@ -127,6 +134,14 @@ redis.call('HSET', KEYS[1], ARGV[1], id)
 return 1
 `;
 
+// Keeps the earlier of two `YYYY-MM-DD` days. KEYS: hash. ARGV: field, day. Returns 1 when it wrote.
+const EARLIER_DAY = `
+local live = redis.call('HGET', KEYS[1], ARGV[1])
+if live and live <= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
+
 export interface PropertyMerge {
   created: number;
   propertiesAdded: number;
@@ -136,6 +151,7 @@ export interface PropertyMerge {
 export interface RedisMergeReport {
   sameLineage: boolean;
   identities: { added: number; kept: number };
+  firstSeen: { written: number; kept: number };
   profiles: PropertyMerge;
   groups: PropertyMerge;
   deadLetters: { requeued: number; skipped: number };
@@ -167,6 +183,7 @@ export async function mergeRedisState(redis: Redis, lineage: string, records: As
   const report: RedisMergeReport = {
     sameLineage,
     identities: { added: 0, kept: 0 },
+    firstSeen: { written: 0, kept: 0 },
     profiles: { created: 0, propertiesAdded: 0, propertiesKept: 0 },
     groups: { created: 0, propertiesAdded: 0, propertiesKept: 0 },
     deadLetters: { requeued: 0, skipped: 0 },
@@ -185,6 +202,14 @@ export async function mergeRedisState(redis: Redis, lineage: string, records: As
           redis.hSetNX(redisKeys.identityMap, record.device, record.user).then((result) => {
             if (Number(result) === 1) report.identities.added += 1;
             else report.identities.kept += 1;
+          }),
+        );
+        break;
+      case "firstSeen":
+        pending.push(
+          redis.eval(EARLIER_DAY, { keys: [FIRST_SEEN_KEY], arguments: [record.id, record.day] }).then((result) => {
+            if (Number(result) === 1) report.firstSeen.written += 1;
+            else report.firstSeen.kept += 1;
           }),
         );
         break;

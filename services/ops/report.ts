@@ -59,6 +59,7 @@ export function formatRestoreReport(report: RestoreReport): string {
     ...(report.created.length ? [`created: ${report.created.join(", ")}`] : []),
     table(rows),
     `identity map: ${redis.identities.added} added, ${redis.identities.kept} already there`,
+    `first-seen days: ${redis.firstSeen.written} restored, ${redis.firstSeen.kept} kept (live day is earlier or equal)`,
     `profiles: ${redis.profiles.created} recreated, ${redis.profiles.propertiesAdded} properties added, ${redis.profiles.propertiesKept} kept (live value is newer)`,
     `groups: ${redis.groups.created} recreated, ${redis.groups.propertiesAdded} properties added, ${redis.groups.propertiesKept} kept`,
     `queue: ${redis.streamEntries.requeued} entries re-queued, ${redis.streamEntries.skipped} skipped; dead letters: ${redis.deadLetters.requeued} restored, ${redis.deadLetters.skipped} skipped${redis.sameLineage ? " (same Redis as the backup: entries gone since were written)" : ""}`,

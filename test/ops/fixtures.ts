@@ -6,7 +6,7 @@ import { encodeEntry, redisKeys } from "../../services/core/queue";
 import { repoRoot } from "../../services/dev/processes";
 import type { OpsContext } from "../../services/ops/context";
 import { silentProgress } from "../../services/ops/progress";
-import { createRedis, type Redis } from "../../services/ops/redis-state";
+import { FIRST_SEEN_KEY, createRedis, type Redis } from "../../services/ops/redis-state";
 import { openStore } from "../../services/ops/store";
 import { influxClient, scratchDir, startTestInflux, startTestRedis } from "../harness/services";
 import { afterAll } from "vitest";
@@ -110,6 +110,7 @@ export async function countEvents(client: InfluxClient, db = DB): Promise<number
 export async function seedRedisState(redis: Redis, profiles = 20): Promise<void> {
   for (let i = 0; i < profiles; i += 1) {
     await redis.hSet(redisKeys.identityMap, `device-${i}`, `user-${i}`);
+    await redis.hSet(FIRST_SEEN_KEY, `user-${i}`, `2026-10-${String(1 + (i % 28)).padStart(2, "0")}`);
     await redis.hSet(redisKeys.profile(`user-${i}`), { $name: JSON.stringify(`User ${i}`), plan: JSON.stringify(i % 2 ? "pro" : "free"), logins: String(i), tags: JSON.stringify(["a", i]) });
     await redis.sAdd(redisKeys.profileIndex, `user-${i}`);
   }
@@ -133,7 +134,14 @@ export async function snapshotRedisState(redis: Redis) {
   for (const member of (await redis.sMembers(redisKeys.groupIndex)).sort()) groups[member] = { ...(await redis.hGetAll(`mx:group:${member}`)) };
   const streamItems = ((await redis.xRange(redisKeys.stream, "-", "+")) ?? []).map((entry) => entry!.message.items);
   const deadLetters = ((await redis.xRange(redisKeys.deadLetters, "-", "+")) ?? []).map((entry) => entry!.message.reason);
-  return { identities: { ...(await redis.hGetAll(redisKeys.identityMap)) }, profiles, groups, streamItems, deadLetters };
+  return {
+    identities: { ...(await redis.hGetAll(redisKeys.identityMap)) },
+    firstSeen: { ...(await redis.hGetAll(FIRST_SEEN_KEY)) },
+    profiles,
+    groups,
+    streamItems,
+    deadLetters,
+  };
 }
 
 export interface CliResult {

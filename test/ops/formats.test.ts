@@ -65,6 +65,7 @@ describe("foldersFromKeys", () => {
 describe("Redis state records", () => {
   const records: StateRecord[] = [
     { type: "identity", device: "d-1", user: "u-1" },
+    { type: "firstSeen", id: "u-1", day: "2026-11-23" },
     { type: "profile", id: "u-1", props: { $name: '"Ada"', tags: '["a","ü"]' } },
     { type: "group", member: "company:acme", props: { seats: "12" } },
     { type: "deadLetter", id: "1-0", fields: { v: "1", reason: "bad" } },

@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { redisKeys } from "../../services/core/queue";
 import { runBackup } from "../../services/ops/backup";
 import { restoreBackup } from "../../services/ops/restore";
-import { opsKeys } from "../../services/ops/redis-state";
+import { FIRST_SEEN_KEY, opsKeys } from "../../services/ops/redis-state";
 import { DB, countEvents, runMixstack, seedRedisState, snapshotRedisState, startOpsStack, writeEvents, type OpsStack } from "./fixtures";
 
 /**
@@ -28,7 +28,7 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(result.code).toBe(0);
     const { manifest } = JSON.parse(result.stdout);
     expect(manifest.influx.counts).toEqual([{ rp: "autogen", measurement: "events", points: N }]);
-    expect(manifest.redis.counts).toEqual({ identities: 20, profiles: 20, groups: 1, deadLetters: 1, streamEntries: 2 });
+    expect(manifest.redis.counts).toEqual({ identities: 20, firstSeen: 20, profiles: 20, groups: 1, deadLetters: 1, streamEntries: 2 });
     expect(manifest.versions).toMatchObject({ influxdb: expect.stringMatching(/^1\.\d+\.\d+/), influxd: expect.stringMatching(/^1\.\d+\.\d+/) });
     expect(manifest.files.map((file: { path: string }) => file.path)).toContain("redis-state.ndjson.gz");
     expect(manifest.files.every((file: { sha256: string }) => /^[0-9a-f]{64}$/.test(file.sha256))).toBe(true);
@@ -49,6 +49,7 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(await countEvents(stack.client)).toBe(N);
     const after = await snapshotRedisState(stack.redis);
     expect(after.identities).toEqual(before.identities);
+    expect(after.firstSeen).toEqual(before.firstSeen);
     expect(after.profiles).toEqual(before.profiles);
     expect(after.groups).toEqual(before.groups);
     expect(after.deadLetters).toEqual(before.deadLetters);
@@ -86,11 +87,15 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(rows).toEqual([{ time: Date.UTC(2026, 9, 1) + 7000, distinct_id: "user-7", event: "Viewed Page", insert_id: "e-7", mp_lib: "web", price: 0.5 }]);
   });
 
-  it("a live profile value newer than the backup is kept; a property missing live comes back", async () => {
+  it("a live profile value newer than the backup is kept, a property missing live comes back, the earlier first-seen day wins", async () => {
     await stack.redis.hSet(redisKeys.profile("user-3"), "plan", JSON.stringify("enterprise"));
     await stack.redis.hDel(redisKeys.profile("user-3"), "logins");
     await stack.redis.hSet(redisKeys.identityMap, "device-3", "someone-else");
+    await stack.redis.hSet(FIRST_SEEN_KEY, { "user-3": "2026-09-01", "user-4": "2026-12-01" });
     await restoreBackup(stack.context(), "latest");
+    // The earlier first-seen day wins, whichever side has it.
+    expect(await stack.redis.hGet(FIRST_SEEN_KEY, "user-3")).toBe("2026-09-01");
+    expect(await stack.redis.hGet(FIRST_SEEN_KEY, "user-4")).toBe(before.firstSeen["user-4"]);
     expect(await stack.redis.hGetAll(redisKeys.profile("user-3"))).toEqual({ ...before.profiles["user-3"], plan: JSON.stringify("enterprise") });
     expect(await stack.redis.hGet(redisKeys.identityMap, "device-3")).toBe("someone-else");
   });
