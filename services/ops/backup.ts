@@ -1,4 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+// A named import, so the bundle keeps only this field of package.json (not the dependency list).
+import { version as mixstackVersion } from "../../package.json";
 import { join } from "node:path";
 import { backupIdFor } from "./backup-id";
 import { listBackups } from "./catalog";
@@ -26,7 +28,6 @@ export function scratchDatabase(db: string): string {
   return `${db}__mixstack_scratch`;
 }
 
-const mixstackVersion: string = (require("../../package.json") as { version: string }).version;
 
 /**
  * Restores an `influxd backup -portable` folder into the scratch database, counts its points and
