@@ -6,7 +6,7 @@ import { runBackup } from "./backup";
 import { listBackups } from "./catalog";
 import { openOpsContext, type OpsContext } from "./context";
 import { formatBackupList, formatBackupResult, formatRestoreReport, formatVerifyReport } from "./report";
-import { restoreBackup, verifyBackup } from "./restore";
+import { DamagedBackupError, restoreBackup, verifyBackup } from "./restore";
 import { parseSchedule, startScheduler } from "./scheduler";
 import { readOpsSettings, type OpsSettings } from "./settings";
 import { openStore } from "./store";
@@ -36,7 +36,8 @@ async function withContext(command: string, work: (ctx: OpsContext, settings: Op
     return await work(ctx, settings);
   } catch (error) {
     log.error({ err: error }, (error as Error).message);
-    process.stderr.write(`mixstack ${command}: ${(error as Error).message}\n`);
+    const hint = error instanceof DamagedBackupError ? "\nanother backup: `mixstack backups list`, then `--from ID`\n" : "";
+    process.stderr.write(`mixstack ${command}: ${(error as Error).message}\n${hint}`);
     return 1;
   } finally {
     await ctx?.close().catch(() => undefined);

@@ -83,6 +83,7 @@ describe("a damaged or partial backup", () => {
     const result = await runMixstack(["restore", "--from", id], stack.env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`mixstack restore: backup ${id} is damaged; nothing was changed:\\n.*\\.tar\\.gz: 10 bytes`));
+    expect(result.stderr).toContain("another backup: `mixstack backups list`, then `--from ID`");
     await expectLiveUntouched();
   });
 
