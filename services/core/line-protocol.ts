@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /**
  * InfluxDB 1.x line protocol, written the way InfluxData's own `models/points.go` reads it:
  *
@@ -72,9 +70,19 @@ export function escapeMeasurement(name: string): string {
 
 /** Escapes a tag key, a tag value or a field key (after `representableName`). */
 export function escapeKey(name: string): string {
-  const representable = representableName(name);
-  return hasKeySpecial.test(representable) ? representable.replace(allKeySpecial, "\\$&") : representable;
+  let escaped = escapedKeys.get(name);
+  if (escaped === undefined) {
+    const representable = representableName(name);
+    escaped = hasKeySpecial.test(representable) ? representable.replace(allKeySpecial, "\\$&") : representable;
+    // Property names and tag values repeat from event to event: remember them (bounded).
+    if (escapedKeys.size >= ESCAPED_KEYS_KEPT) escapedKeys.clear();
+    if (name.length <= 256) escapedKeys.set(name, escaped);
+  }
+  return escaped;
 }
+
+const ESCAPED_KEYS_KEPT = 20_000;
+const escapedKeys = new Map<string, string>();
 
 /** The quoted form of a string field value; every character, newlines included, survives. */
 export function quoteStringValue(value: string): string {
@@ -131,11 +139,30 @@ export function toLine(point: Point): string | LineProtocolError {
 export const NANOS_PER_MILLI = 1_000_000;
 
 /**
+ * A deterministic number in [0, range) derived from a string (range at most 2^32): FNV-1a over the
+ * UTF-16 code units, then MurmurHash3's finaliser so that every input bit moves every output bit.
+ * Plain arithmetic, the same on every platform, and some 20 times faster than a crypto digest.
+ */
+export function hashOffset(key: string, range: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index += 1) {
+    hash ^= key.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return (hash >>> 0) % range;
+}
+
+/**
  * A deterministic offset in [0, 10^6) derived from a string (an event's `$insert_id`): the same event
  * always lands on the same nanosecond, two events of one millisecond almost never do (1 in 10^6).
  */
 export function nanoOffset(key: string): number {
-  return createHash("md5").update(key).digest().readUInt32BE(0) % NANOS_PER_MILLI;
+  return hashOffset(key, NANOS_PER_MILLI);
 }
 
 /** `ms × 10^6 + offset` as a decimal string (the product exceeds 2^53, so no float arithmetic). */

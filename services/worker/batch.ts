@@ -9,7 +9,9 @@ import { invalidProfileItem, planUpdates } from "./profile-ops";
 import { applyProfileEntry } from "./profile-store";
 import type { RedisConnection } from "./redis-connection";
 import {
+  eventTimestamp,
   invalidEventItem,
+  seriesKey,
   invalidStatsItem,
   measurements,
   toEventPoint,
@@ -51,6 +53,18 @@ export interface BatchSummary {
   items: number;
   events: number;
   deadLetters: number;
+}
+
+/** A batch whose Redis effects are applied and whose lines are built, not yet written. */
+export interface PreparedBatch {
+  ids: string[];
+  started: number;
+  finished: string[];
+  letters: DeadLetter[];
+  decoded: DecodedEntry[];
+  deliveries: Map<string, number>;
+  lines: EntryLines[];
+  extraPoints: Record<string, number>;
 }
 
 interface InvalidItem {
@@ -120,13 +134,18 @@ function clip(text: string): string {
 export class BatchProcessor {
   constructor(private readonly deps: BatchDeps) {}
 
+  /** `prepare` then `commit`. */
+  async process(entries: readonly StreamEntry[], options: { redelivered: boolean } = { redelivered: false }): Promise<BatchSummary> {
+    return this.commit(await this.prepare(entries, options));
+  }
+
   /**
-   * Processes entries just read (`redelivered` when they were claimed or re-read from this
-   * consumer's pending list, so their delivery count matters). Throws `WriteStopped` when the worker
-   * stops while InfluxDB is unavailable, and Redis errors as they come: the entries stay pending.
+   * Steps 1-3 for entries just read (`redelivered` when they were claimed or re-read from this
+   * consumer's pending list, so their delivery count matters): sorts out dead letters, applies the
+   * Redis effects and builds the lines. Redis errors are thrown as they come: the entries stay pending.
    */
-  async process(entries: readonly StreamEntry[], options: { redelivered: boolean; onWait?: () => Promise<void> } = { redelivered: false }): Promise<BatchSummary> {
-    const { group, metrics, log, maxDeliveries } = this.deps;
+  async prepare(entries: readonly StreamEntry[], options: { redelivered: boolean } = { redelivered: false }): Promise<PreparedBatch> {
+    const { group, maxDeliveries } = this.deps;
     const started = Date.now();
     const finished: string[] = [];
     const letters: DeadLetter[] = [];
@@ -155,6 +174,21 @@ export class BatchProcessor {
     }
 
     const { lines, extraPoints } = await this.applyAndBuild(decoded);
+    // Build the lines now, so that this CPU work overlaps the previous batch's write.
+    for (const entry of lines) entry.lines();
+    return { ids: entries.map((entry) => entry.id), started, finished, letters, decoded, deliveries, lines, extraPoints };
+  }
+
+  /**
+   * Steps 4-5: writes the batch's points, then acknowledges its entries, adds its dead letters and
+   * drops its markers. Throws `WriteStopped` when the worker stops while InfluxDB is unavailable, and
+   * Redis errors as they come: the entries stay pending.
+   */
+  async commit(batch: PreparedBatch): Promise<BatchSummary> {
+    const { group, metrics, log } = this.deps;
+    const { started, decoded, deliveries, lines, extraPoints } = batch;
+    const finished = [...batch.finished];
+    const letters = [...batch.letters];
     const outcome = await this.deps.writer.write(lines);
 
     const markers: string[] = [];
@@ -183,7 +217,7 @@ export class BatchProcessor {
 
     await group.settle({ finished, letters, markers });
 
-    const summary: BatchSummary = { entries: entries.length, items: 0, events: 0, deadLetters: letters.length };
+    const summary: BatchSummary = { entries: batch.ids.length, items: 0, events: 0, deadLetters: letters.length };
     const points: Record<string, number> = {};
     const add = (measurement: string, count: number) => (points[measurement] = (points[measurement] ?? 0) + count);
     for (const item of written) {
@@ -262,19 +296,46 @@ export class BatchProcessor {
         const merges = newMerges.get(item.id) ?? [];
         const mergeLines = linesOf(merges.map((pair) => toMergePoint(pair.deviceId, pair.userId, pair.time)));
         count(measurements.identityMerges, mergeLines.length);
+        let built: string[] | undefined;
+        let builtWith = -1;
         lines.push({
           id: item.id,
           lines: () => {
+            // Built once; again only after a type conflict taught the field types something new.
+            if (built && builtWith === types.version) return built;
+            builtWith = types.version;
             const out: string[] = [];
             let dropped = 0;
+            // Two different events of this entry that would land on one point move apart; the entry is
+            // always processed whole and in order, so a re-delivery moves them the same way.
+            const owners = new Map<string, Array<{ point: Point; insertId: string }>>();
             for (let index = 0; index < events.length; index += 1) {
-              const { point, droppedProperties } = toEventPoint(events[index]!, resolved[index]!, schema, types);
+              const event = events[index]!;
+              const { point, droppedProperties } = toEventPoint(event, resolved[index]!, schema, types);
+              for (let probe = 1; ; probe += 1) {
+                const sharing = owners.get(point.timestamp!);
+                if (sharing === undefined) {
+                  owners.set(point.timestamp!, [{ point, insertId: event.insertId }]);
+                  break;
+                }
+                // Same nanosecond: rare, so only now compare series.
+                const series = seriesKey(point);
+                const owner = sharing.find((candidate) => seriesKey(candidate.point) === series);
+                if (owner === undefined) {
+                  sharing.push({ point, insertId: event.insertId });
+                  break;
+                }
+                if (owner.insertId === event.insertId) break;
+                point.timestamp = eventTimestamp(event.time, event.insertId, probe);
+              }
               dropped += droppedProperties;
               const line = toLine(point);
               if (typeof line === "string") out.push(line);
             }
             if (dropped > 0) metrics.droppedProperties.inc(dropped);
-            return out.concat(mergeLines);
+            for (const line of mergeLines) out.push(line);
+            built = out;
+            return out;
           },
         });
       } else if (entry.kind === "engage" || entry.kind === "groups") {

@@ -54,6 +54,21 @@ export function readBootstrapSettings(source: NodeJS.ProcessEnv = process.env): 
 
 const NO_ADMIN_YET = "create admin user first";
 
+const HOURS_PER_UNIT: Record<string, number> = { m: 1 / 60, h: 1, d: 24, w: 168 };
+
+/**
+ * InfluxDB's own default shard group duration for a retention period (< 2 days: 1h, up to 6 months:
+ * 1d, longer or infinite: 7d). ALTER keeps the old shard duration otherwise, and InfluxDB refuses a
+ * retention shorter than its shards.
+ */
+export function shardDurationFor(duration: string): string {
+  if (duration === "INF") return "7d";
+  const hours = Number(duration.slice(0, -1)) * HOURS_PER_UNIT[duration.slice(-1)]!;
+  if (hours < 48) return "1h";
+  if (hours <= 24 * 183) return "1d";
+  return "7d";
+}
+
 export interface BootstrapReport {
   /** What was done, one line per step, for the log and for tests. */
   actions: string[];
@@ -117,7 +132,8 @@ export async function bootstrapInflux(settings: BootstrapSettings, log: Logger):
   const policies = await admin.rows(`SHOW RETENTION POLICIES ON ${db}`);
   const hasAutogen = policies.some((policy) => policy.name === "autogen");
   const statement = hasAutogen ? "ALTER" : "CREATE";
-  await admin.query(`${statement} RETENTION POLICY "autogen" ON ${db} DURATION ${duration} REPLICATION 1 DEFAULT`);
+  const shards = shardDurationFor(duration);
+  await admin.query(`${statement} RETENTION POLICY "autogen" ON ${db} DURATION ${duration} REPLICATION 1 SHARD DURATION ${shards} DEFAULT`);
   actions.push(`retention policy autogen: ${duration}, default`);
 
   const present = new Set((await users(admin)).map((row) => row.user));

@@ -32,6 +32,8 @@ export function fieldTypeOf(value: FieldValue): InfluxFieldType {
 
 export class FieldTypes {
   private readonly byMeasurement = new Map<string, Map<string, InfluxFieldType>>();
+  /** Counts what `learn` changed: lines built with an older version may be out of date. */
+  version = 0;
 
   private fields(measurement: string): Map<string, InfluxFieldType> {
     let fields = this.byMeasurement.get(measurement);
@@ -66,6 +68,7 @@ export class FieldTypes {
     const fields = this.fields(measurement);
     if (fields.get(name) === type) return false;
     fields.set(name, type);
+    this.version += 1;
     return true;
   }
 

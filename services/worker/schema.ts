@@ -1,5 +1,7 @@
 import {
   IntegerValue,
+  NANOS_PER_MILLI,
+  hashOffset,
   nanoOffset,
   nanosecondTimestamp,
   representableName,
@@ -53,6 +55,32 @@ export function toTagValue(value: JsonValue | undefined): string | undefined {
   return text.length > TAG_VALUE_MAX ? text.slice(0, TAG_VALUE_MAX) : text;
 }
 
+const NANOS_PER_SECOND = 1_000_000_000;
+
+/**
+ * Where an event lands in time: its millisecond plus an offset derived from its `$insert_id`, so that
+ * a re-delivered or re-sent event lands on itself and two events of one millisecond almost never
+ * meet (1 in 10^6). A time with no sub-second part (SDKs that send whole seconds, e.g. Python's) is
+ * spread over its whole second instead (1 in 10^9): its sub-second part is unknown anyway, and the
+ * point never leaves its second. `probe` moves the event further along its window (see `batch.ts`:
+ * two events of one entry that would meet).
+ */
+export function eventTimestamp(time: number, insertId: string, probe = 0): string {
+  if (time % 1000 === 0) {
+    const offset = (hashOffset(insertId, NANOS_PER_SECOND) + probe) % NANOS_PER_SECOND;
+    return nanosecondTimestamp(time + Math.floor(offset / NANOS_PER_MILLI), offset % NANOS_PER_MILLI);
+  }
+  return nanosecondTimestamp(time, (hashOffset(insertId, NANOS_PER_MILLI) + probe) % NANOS_PER_MILLI);
+}
+
+/** Tags in a canonical order: with the timestamp, what identifies a point in a measurement. */
+export function seriesKey(point: Point): string {
+  const tags = point.tags ?? {};
+  let key = point.measurement;
+  for (const name of Object.keys(tags).sort()) if (tags[name]) key += `,${name}=${tags[name]}`;
+  return key;
+}
+
 export interface EventSchema {
   /** Properties written as tags (`EVENT_TAGS`). */
   tagKeys: ReadonlySet<string>;
@@ -79,8 +107,7 @@ export function invalidEventItem(item: unknown): string | undefined {
 /**
  * One event -> one point in `events`: tag `event` plus the configured tag properties; fields
  * `insert_id`, `distinct_id` (resolved), `$distinct_id_before_identity` (when it differs), then every
- * other property under its own name (type policy in `field-types.ts`). The timestamp is the event's
- * millisecond plus an offset derived from `$insert_id`, so a re-delivered event lands on itself.
+ * other property under its own name (type policy in `field-types.ts`). Timestamp: `eventTimestamp`.
  */
 export function toEventPoint(event: EventItem, distinctId: string, schema: EventSchema, types: FieldTypes): EventPoint {
   const tags: Record<string, string> = {};
@@ -114,7 +141,7 @@ export function toEventPoint(event: EventItem, distinctId: string, schema: Event
       measurement: measurements.events,
       tags,
       fields,
-      timestamp: nanosecondTimestamp(event.time, nanoOffset(event.insertId)),
+      timestamp: eventTimestamp(event.time, event.insertId),
     },
     droppedProperties,
   };

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import { InfluxClient } from "../core/influx";
 import type { Logger } from "../core/log";
 import { backoffDelay, pause } from "./backoff";
-import { BatchProcessor } from "./batch";
+import { BatchProcessor, type BatchSummary } from "./batch";
 import { FieldTypes, isInfluxFieldType } from "./field-types";
 import { WorkerMetrics, serveMetrics } from "./metrics";
 import { createRedisConnection, type RedisConnection } from "./redis-connection";
@@ -107,7 +107,8 @@ export class Worker {
     this.log.info("worker stopped");
   }
 
-  private currentBatch: readonly StreamEntry[] = [];
+  /** Entries read and not yet finished (at most two batches: one being written, one prepared). */
+  private readonly held = new Set<string>();
   private lastTouch = 0;
 
   /** While a batch waits for InfluxDB, keep its entries from looking abandoned to other workers. */
@@ -115,7 +116,7 @@ export class Worker {
     this.lastAlive = Date.now();
     if (Date.now() - this.lastTouch < this.settings.WORKER_CLAIM_IDLE_MS / 3) return;
     this.lastTouch = Date.now();
-    await group.touch(this.currentBatch.map((entry) => entry.id));
+    await group.touch([...this.held]);
   }
 
   private readCount(): number {
@@ -123,6 +124,11 @@ export class Worker {
     return Math.min(MAX_READ_COUNT, Math.max(MIN_READ_COUNT, wanted));
   }
 
+  /**
+   * Reads and prepares the next batch while the previous one is being written (its CPU work overlaps
+   * InfluxDB's), but never more than one ahead: while a write is stuck (InfluxDB down), the loop
+   * waits for it with one prepared batch in hand and reads nothing more.
+   */
   private async run(group: ConsumerGroup, processor: BatchProcessor): Promise<void> {
     const { settings, log } = this;
     const signal = this.abort.signal;
@@ -130,6 +136,14 @@ export class Worker {
     let nextClaim = 0;
     let nextForget = Date.now() + CONSUMER_FORGET_MS / 24;
     let failures = 0;
+    let writing: Promise<BatchSummary> | undefined;
+    const finishWriting = async () => {
+      if (!writing) return;
+      const current = writing;
+      writing = undefined;
+      const summary = await current;
+      this.itemsPerEntry = this.itemsPerEntry * 0.7 + (summary.items / Math.max(summary.entries, 1)) * 0.3;
+    };
     while (!signal.aborted) {
       this.lastAlive = Date.now();
       try {
@@ -145,21 +159,32 @@ export class Worker {
             await group.removeIdleConsumers(CONSUMER_FORGET_MS);
           }
         } else if (readOwnPending) {
+          // This consumer's pending list includes the batch being written: let that finish first.
+          await finishWriting();
           entries = await group.readOwnPending(this.readCount());
           redelivered = true;
           if (entries.length === 0) readOwnPending = false;
         } else {
-          entries = await group.readNew(this.readCount(), settings.WORKER_BLOCK_MS);
+          entries = await group.readNew(this.readCount(), writing ? Math.min(100, settings.WORKER_BLOCK_MS) : settings.WORKER_BLOCK_MS);
         }
-        if (entries.length === 0) continue;
-        this.currentBatch = entries;
+        if (entries.length === 0) {
+          await finishWriting();
+          failures = 0;
+          continue;
+        }
+        for (const entry of entries) this.held.add(entry.id);
+        const prepared = await processor.prepare(entries, { redelivered });
+        await finishWriting();
         this.lastTouch = Date.now();
-        const summary = await processor.process(entries, { redelivered });
-        this.currentBatch = [];
-        this.itemsPerEntry = this.itemsPerEntry * 0.7 + (summary.items / Math.max(summary.entries, 1)) * 0.3;
+        writing = processor.commit(prepared).finally(() => {
+          for (const id of prepared.ids) this.held.delete(id);
+        });
+        writing.catch(() => undefined); // surfaces at finishWriting(); never an unhandled rejection
         failures = 0;
       } catch (error) {
-        this.currentBatch = [];
+        await writing?.catch(() => undefined);
+        writing = undefined;
+        this.held.clear();
         if (signal.aborted || error instanceof WriteStopped) break;
         failures += 1;
         readOwnPending = true;
@@ -173,6 +198,7 @@ export class Worker {
         await pause(backoffDelay(failures - 1, settings.WORKER_BACKOFF_MIN_MS, settings.WORKER_BACKOFF_MAX_MS), signal);
       }
     }
+    await writing?.catch(() => undefined);
   }
 
   /** Starts with the field types InfluxDB already holds, so that the first batch rarely conflicts. */
