@@ -126,7 +126,8 @@ export class RedisQueueWriter implements QueueWriter {
         this.stalled = true;
         return new QueueFailure("queue_timeout", "queue did not answer in time");
       }
-      this.options.log.warn({ err: (error as Error).message }, "queue write failed");
+      // The client's `error` event already logged the outage once; one line per request would flood.
+      this.options.log.debug({ err: (error as Error).message }, "queue write failed");
       return new QueueFailure("queue_unavailable", "queue unavailable");
     }
   }
