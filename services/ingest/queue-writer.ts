@@ -1,4 +1,4 @@
-import { createClient, TimeoutError } from "redis";
+import { createClient, ErrorReply, TimeoutError } from "redis";
 import { encodeEntry, redisKeys, type QueueEntry } from "../core/queue";
 import type { Logger } from "../core/log";
 
@@ -61,6 +61,7 @@ export class RedisQueueWriter implements QueueWriter {
   private down = false;
   private closed = false;
   private inFlightBytes = 0;
+  private lastRefusalLog = 0;
   /** Commands awaiting an answer, oldest first (a Set keeps insertion order). */
   private readonly waiting = new Set<{ started: number; reject: (error: Error) => void }>();
   private sweepTimer?: NodeJS.Timeout;
@@ -126,8 +127,12 @@ export class RedisQueueWriter implements QueueWriter {
         this.stalled = true;
         return new QueueFailure("queue_timeout", "queue did not answer in time");
       }
-      // The client's `error` event already logged the outage once; one line per request would flood.
-      this.options.log.debug({ err: (error as Error).message }, "queue write failed");
+      // A refusal by Redis itself (OOM under noeviction...) is worth a warning, at most every 10 s;
+      // a lost connection was already logged once by the client's `error` event.
+      if (error instanceof ErrorReply && Date.now() - this.lastRefusalLog > 10_000) {
+        this.lastRefusalLog = Date.now();
+        this.options.log.warn({ err: error.message }, "queue refused a write");
+      }
       return new QueueFailure("queue_unavailable", "queue unavailable");
     }
   }
