@@ -2,6 +2,7 @@
  * Ingest throughput, with a raw Redis baseline measured in the same run:
  *
  *   npx tsx bench/ingest.ts [--duration 10] [--batch-connections 32] [--single-connections 64] [--batch 50]
+ *                           [--ingest-node-options "--max-semi-space-size=32"]
  *
  * Starts its own redis-server (AOF everysec, as deployed) and `mixstack ingest` as a separate
  * process, then measures, each for `duration` seconds:
@@ -40,6 +41,7 @@ const { values: options } = parseArgs({
     "batch-connections": { type: "string", default: "32" },
     "single-connections": { type: "string", default: "64" },
     batch: { type: "string", default: "50" },
+    "ingest-node-options": { type: "string", default: "" },
   },
 });
 const DURATION = Number(options.duration);
@@ -188,6 +190,7 @@ async function main() {
         // One XADD per 10 s would not show in the figures, but would in the entry counts.
         MIXSTACK_STATS_INTERVAL_MS: "0",
         LOG_LEVEL: "warn",
+        NODE_OPTIONS: options["ingest-node-options"],
       },
       ready: () =>
         waitFor("ingest ready", async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, { timeoutMs: 60_000 }).then(() => undefined),
@@ -201,7 +204,8 @@ async function main() {
     const single = nodeEvent();
     const singlePath = `/track?ip=0&verbose=0&data=${encodeURIComponent(b64(single))}`;
 
-    console.log(`ingest benchmark: ${DURATION} s per phase, Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs (shared machine: figures are indicative)`);
+    const { cpus, loadavg } = await import("node:os");
+    console.log(`ingest benchmark: ${DURATION} s per phase, Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} at start${options["ingest-node-options"] ? `, ingest NODE_OPTIONS=${options["ingest-node-options"]}` : ""}`);
     const batched = await measureHttp("batched", redis, ingest, BATCH, {
       url: `${url}/track/?verbose=1&ip=1`,
       method: "POST",
