@@ -39,8 +39,13 @@ export function parseForm(text: string): FormFields {
 export function decodeComponent(raw: string): string | undefined {
   const spaced = raw.includes("+") ? raw.replace(/\+/g, " ") : raw;
   if (!spaced.includes("%")) return spaced;
+  // Hot path: URL-encoded base64 (every browser request) only escapes `+`, `/` and `=`; plain
+  // substring replacement is several times faster than decodeURIComponent on a 40 KB value. It never
+  // creates a `%`, so what is left (if anything) still decodes exactly as before.
+  const common = spaced.split("%2B").join("+").split("%2F").join("/").split("%3D").join("=");
+  if (!common.includes("%")) return common;
   try {
-    return decodeURIComponent(spaced);
+    return decodeURIComponent(common);
   } catch {
     return undefined;
   }

@@ -50,17 +50,18 @@ function cleanObject(
   omit?: ReadonlySet<string>,
 ): JsonObject | Rejection {
   const out: JsonObject = {};
+  const keys = Object.keys(source);
   let count = 0;
-  for (const rawKey in source) {
-    if (!Object.prototype.hasOwnProperty.call(source, rawKey)) continue;
-    if (omit?.has(rawKey)) continue;
+  for (let index = 0; index < keys.length; index++) {
+    const rawKey = keys[index]!;
+    if (omit !== undefined && omit.has(rawKey)) continue;
     if (++count > limits.maxProperties) {
       const what = depth === 1 ? "properties" : "keys";
       return new Rejection(depth === 1 ? "too_many_properties" : "too_many_keys", field, `more than ${limits.maxProperties} ${what}`);
     }
-    const key = cleanName(rawKey, limits.maxStringLength);
-    if (key === "" || PROTOTYPE_KEYS.has(key)) continue;
-    const cleaned = cleanAny(source[rawKey], limits, field ? `${field}.${key}` : key, depth, state);
+    const key = cleanKey(rawKey, limits.maxStringLength);
+    if (key === undefined) continue;
+    const cleaned = cleanAny(source[rawKey], limits, field, key, depth, state);
     if (cleaned instanceof Rejection) return cleaned;
     state.bytes += key.length + 4;
     out[key] = cleaned;
@@ -68,11 +69,25 @@ function cleanObject(
   return out;
 }
 
-function cleanAny(value: unknown, limits: ShapeLimits, field: string, depth: number, state: { bytes: number }): JsonValue | Rejection {
+/** The Mixpanel path of `key` inside `parent`, built only when a message or a container needs it. */
+function pathOf(parent: string, key: string | undefined): string {
+  if (key === undefined) return parent;
+  return parent ? `${parent}.${key}` : key;
+}
+
+/** `key` is undefined for list items (their path is the list's). */
+function cleanAny(
+  value: unknown,
+  limits: ShapeLimits,
+  parent: string,
+  key: string | undefined,
+  depth: number,
+  state: { bytes: number },
+): JsonValue | Rejection {
   switch (typeof value) {
     case "string":
       state.bytes += value.length + 2;
-      return truncate(value, limits.maxStringLength);
+      return value.length > limits.maxStringLength ? truncate(value, limits.maxStringLength) : value;
     case "number":
       state.bytes += 8;
       return Number.isFinite(value) ? value : null;
@@ -84,6 +99,7 @@ function cleanAny(value: unknown, limits: ShapeLimits, field: string, depth: num
         state.bytes += 4;
         return null;
       }
+      const field = pathOf(parent, key);
       if (depth + 1 > limits.maxDepth) {
         return new Rejection("too_deep", field, `nested deeper than ${limits.maxDepth} levels`);
       }
@@ -93,7 +109,7 @@ function cleanAny(value: unknown, limits: ShapeLimits, field: string, depth: num
         }
         const out: JsonValue[] = new Array(value.length);
         for (let index = 0; index < value.length; index++) {
-          const item = cleanAny(value[index], limits, field, depth + 1, state);
+          const item = cleanAny(value[index], limits, field, undefined, depth + 1, state);
           if (item instanceof Rejection) return item;
           out[index] = item;
         }
@@ -106,6 +122,28 @@ function cleanAny(value: unknown, limits: ShapeLimits, field: string, depth: num
       // JSON has no other types; `undefined` can only come from a caller building objects by hand.
       return null;
   }
+}
+
+/**
+ * Property names repeat across events (`$os`, `$browser`, ...): their cleaned form is remembered
+ * (up to a bound, so that random keys cannot grow it) instead of being checked again every time.
+ * `undefined` means the key is dropped (empty, or a prototype key).
+ */
+const KEY_CACHE_LIMIT = 10_000;
+const keyCache = new Map<string, string | undefined>();
+let keyCacheLength = 0;
+
+function cleanKey(rawKey: string, maxLength: number): string | undefined {
+  if (maxLength !== keyCacheLength) {
+    keyCache.clear();
+    keyCacheLength = maxLength;
+  }
+  const known = keyCache.get(rawKey);
+  if (known !== undefined || keyCache.has(rawKey)) return known;
+  const key = cleanName(rawKey, maxLength);
+  const result = key === "" || PROTOTYPE_KEYS.has(key) ? undefined : key;
+  if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(rawKey, result);
+  return result;
 }
 
 /** Event names and property keys: control characters (newlines, tabs, NUL...) become spaces. */

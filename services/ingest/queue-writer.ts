@@ -1,4 +1,4 @@
-import { createClient, TimeoutError } from "redis";
+import { createClient, ErrorReply, TimeoutError } from "redis";
 import { encodeEntry, redisKeys, type QueueEntry } from "../core/queue";
 import type { Logger } from "../core/log";
 
@@ -61,6 +61,10 @@ export class RedisQueueWriter implements QueueWriter {
   private down = false;
   private closed = false;
   private inFlightBytes = 0;
+  private lastRefusalLog = 0;
+  /** Commands awaiting an answer, oldest first (a Set keeps insertion order). */
+  private readonly waiting = new Set<{ started: number; reject: (error: Error) => void }>();
+  private sweepTimer?: NodeJS.Timeout;
   /** A write or XLEN missed its deadline and nothing has succeeded since. */
   private stalled = false;
 
@@ -68,6 +72,9 @@ export class RedisQueueWriter implements QueueWriter {
     this.client = createClient({
       url: options.url,
       disableOfflineQueue: true,
+      // node-redis' own command timeout (5 s by default) costs an AbortSignal per command and stops
+      // counting once a command is sent; `deadline` below replaces it.
+      commandOptions: { timeout: 0 },
       socket: { reconnectStrategy: reconnectDelay, connectTimeout: Math.max(options.timeoutMs, 1_000) },
     });
     this.client.on("ready", () => {
@@ -86,6 +93,10 @@ export class RedisQueueWriter implements QueueWriter {
     this.client.connect().catch(() => undefined); // rejected only when closed; errors are events
     this.backlogTimer = setInterval(() => void this.pollBacklog(), this.options.backlogIntervalMs ?? 250);
     this.backlogTimer.unref();
+    // One timer for every deadline instead of one per write (cheaper at thousands of writes/s);
+    // a deadline is therefore met within a fifth of the timeout.
+    this.sweepTimer = setInterval(() => this.sweep(), Math.max(10, Math.floor(this.options.timeoutMs / 5)));
+    this.sweepTimer.unref();
   }
 
   get ready(): boolean {
@@ -116,27 +127,41 @@ export class RedisQueueWriter implements QueueWriter {
         this.stalled = true;
         return new QueueFailure("queue_timeout", "queue did not answer in time");
       }
-      this.options.log.warn({ err: (error as Error).message }, "queue write failed");
+      // A refusal by Redis itself (OOM under noeviction...) is worth a warning, at most every 10 s;
+      // a lost connection was already logged once by the client's `error` event.
+      if (error instanceof ErrorReply && Date.now() - this.lastRefusalLog > 10_000) {
+        this.lastRefusalLog = Date.now();
+        this.options.log.warn({ err: error.message }, "queue refused a write");
+      }
       return new QueueFailure("queue_unavailable", "queue unavailable");
     }
   }
 
   /** Rejects with `TimeoutError` after `timeoutMs`; the command itself goes on (see above). */
   private deadline<T>(command: Promise<T>): Promise<T> {
-    command.catch(() => undefined); // a late failure after the deadline is not unhandled
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TimeoutError()), this.options.timeoutMs);
+      const waiter = { started: Date.now(), reject };
+      this.waiting.add(waiter);
       command.then(
         (value) => {
-          clearTimeout(timer);
+          this.waiting.delete(waiter);
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          this.waiting.delete(waiter);
           reject(error);
         },
       );
     });
+  }
+
+  private sweep(): void {
+    const expired = Date.now() - this.options.timeoutMs;
+    for (const waiter of this.waiting) {
+      if (waiter.started > expired) break;
+      this.waiting.delete(waiter);
+      waiter.reject(new TimeoutError());
+    }
   }
 
   private async pollBacklog(): Promise<void> {
@@ -157,6 +182,7 @@ export class RedisQueueWriter implements QueueWriter {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.backlogTimer);
+    clearInterval(this.sweepTimer);
     if (this.client.isOpen) {
       try {
         await this.client.close();

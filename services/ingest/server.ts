@@ -133,7 +133,8 @@ export class IngestServer {
   private async ingest(route: IngestRoute, queryString: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { settings, dependencies, queue, metrics } = this.options;
     const received = Date.now();
-    if (request.method !== "GET" && request.method !== "POST" && request.method !== "HEAD") {
+    // HEAD is refused too: a request that writes events must not hide behind a method without a body.
+    if (request.method !== "GET" && request.method !== "POST") {
       const reply = jsonReply(405, { error: `method ${request.method} not allowed`, status: 0 });
       return this.send(request, response, { ...reply, headers: { ...reply.headers, Allow: "GET, POST, OPTIONS" } }, route, 0, new Map([["bad_method", 1]]));
     }

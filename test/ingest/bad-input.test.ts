@@ -87,6 +87,7 @@ const bad: BadCase[] = [
   { name: "a wrong secret (strict /import)", path: "/import?strict=1", headers: { "Content-Type": "application/json", Authorization: basicSecret("WRONG") }, body: "[]", status: 401, reply: '{"code":401,"error":"Invalid credentials","status":"Unauthorized","num_records_imported":0}' },
   { name: "no credentials on /import", path: `/import?verbose=1&data=${b64({ event: "e", properties: { time: 1600000000, token: TOKEN } })}`, status: 401, reply: '{"error":"Invalid credentials","status":0}' },
   { name: "a PUT", path: "/track", method: "PUT", body: "x", status: 405, reply: '{"error":"method PUT not allowed","status":0}' },
+  { name: "a HEAD with data (would write without a visible reply)", path: `/track?data=${b64({ event: "e", properties: { token: TOKEN } })}`, method: "HEAD", status: 405, reply: "" },
   { name: "an unknown path", path: "/nope", status: 404, reply: '{"error":"not found","status":0}' },
   { name: "a script as JSONP callback (ignored)", path: `/track?callback=${encodeURIComponent("alert(1)//")}&data=${b64({ event: "e", properties: {} })}`, status: 200, reply: "0" },
 ];

@@ -48,6 +48,12 @@ describe("isBase64", () => {
     ["e", false],
     ["ab cd", false],
     ["ab==cd", false],
+    ["abc def", false],
+    ["eyJh\nIjoxfQ==", false],
+    ["eyJhIjoxfé==", false],
+    ["eyJhIjoxfQ===", false],
+    ["====", false],
+    ["", false],
   ])("%j is %s", (text, expected) => {
     expect(isBase64(text)).toBe(expected);
   });

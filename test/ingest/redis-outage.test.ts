@@ -135,4 +135,18 @@ describe("Redis outage while requests flow", () => {
     // The stream was never trimmed by ingest.
     expect(await client.xLen("mx:stream")).toBeGreaterThanOrEqual(1);
   });
+
+  it("answers 503 when Redis refuses writes (maxmemory reached under noeviction), and 1 once it has room", async () => {
+    const redis = await startTestRedis();
+    const client = await redisClient(redis.url);
+    const ingest = await startTestIngest(redis.url);
+    const send = () => fetch(`${ingest.url}/track?verbose=1&data=${encodeURIComponent(b64({ event: "oom", properties: { token: TOKEN } }))}`);
+    await client.set("ballast", "x".repeat(2 * 1024 * 1024));
+    await client.configSet("maxmemory", "1mb");
+    const refused = await send();
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({ status: 0, error: "a temporary failure occurred: queue unavailable" });
+    await client.configSet("maxmemory", "0");
+    expect((await send()).status).toBe(200);
+  });
 });
