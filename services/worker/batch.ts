@@ -231,6 +231,7 @@ export class BatchProcessor {
     }
     for (const [measurement, count] of Object.entries(extraPoints)) add(measurement, count);
     metrics.recordBatch(points, summary.events, Date.now() - started);
+    log.debug({ entries: summary.entries, events: summary.events, ms: Date.now() - started }, "batch done");
     metrics.entriesDone.inc({ outcome: "written" }, written.length);
     if (letters.length > 0) {
       metrics.deadLettered.inc(letters.length);

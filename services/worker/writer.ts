@@ -128,7 +128,9 @@ export class PointWriter {
     for (;;) {
       if (this.options.signal.aborted) throw new WriteStopped();
       try {
+        const started = Date.now();
         await this.influx.write(lines.join("\n"), { db: this.options.db, gzip: true });
+        this.options.log.debug({ lines: lines.length, ms: Date.now() - started }, "InfluxDB write");
         if (downSince) {
           const downMs = Date.now() - downSince;
           this.options.log.info({ downMs, attempts: attempt }, "InfluxDB accepts writes again");
