@@ -69,6 +69,7 @@ export class Worker {
       },
       onRecovered: () => this.metrics.influxUp.set(1),
       onTypeConflict: () => this.metrics.typeConflicts.inc(),
+      onWritten: (_, milliseconds) => this.metrics.recordWrite(milliseconds),
     });
     const processor = new BatchProcessor({
       redis: this.redis,
