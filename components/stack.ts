@@ -12,7 +12,8 @@ export interface StackOutputs {
   projectToken: pulumi.Output<string>;
   mixpanelSnippet: pulumi.Output<string>;
   backupTarget: pulumi.Output<string>;
-  backupJob: pulumi.Output<BackupJob>;
+  backupJob: pulumi.Output<BackupJob | undefined>;
+  notices: pulumi.Output<string[]>;
   grafanaAdminPassword: pulumi.Output<string>;
 }
 
@@ -35,6 +36,9 @@ export function createStack(config: StackConfig): Stack {
     case "docker":
       deployment = platformFactories.docker("mixstack", { ...args, settings: config.docker });
       break;
+    case "aws":
+      deployment = platformFactories.aws("mixstack", { ...args, settings: config.aws });
+      break;
   }
   const projectToken = secrets.values.projectToken;
   return {
@@ -49,6 +53,7 @@ export function createStack(config: StackConfig): Stack {
       ),
       backupTarget: deployment.backupTarget,
       backupJob: deployment.backupJob,
+      notices: deployment.notices ?? pulumi.output(topology.notices),
       grafanaAdminPassword: secrets.values.grafanaAdminPassword,
     },
   };

@@ -1,3 +1,5 @@
+import { awsSection } from "./aws";
+import { awsConfigProblems } from "./aws-checks";
 import { dockerSection } from "./docker";
 
 /**
@@ -6,7 +8,19 @@ import { dockerSection } from "./docker";
  */
 export const platformSections = {
   docker: dockerSection,
+  aws: awsSection,
 } as const;
 
 export type PlatformName = keyof typeof platformSections;
 export const platformNames = Object.keys(platformSections) as PlatformName[];
+
+/** Options of the shared config that only some platforms implement; the others reject them by key. */
+export const platformOptions: Record<PlatformName, { managedQueue: boolean; externalInfluxdb: boolean }> = {
+  docker: { managedQueue: false, externalInfluxdb: false },
+  aws: { managedQueue: true, externalInfluxdb: true },
+};
+
+/** Checks of the shared config a platform needs beyond the schema (what it cannot deploy), by key. */
+export const platformChecks: { [P in PlatformName]?: typeof awsConfigProblems } = {
+  aws: awsConfigProblems,
+};
