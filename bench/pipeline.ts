@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,6 +15,7 @@ import { DEFAULT_EVENT_TAGS } from "../services/worker/settings";
 /**
  * End-to-end benchmark of the pipeline `mixstack dev` runs (the same code path as the tests):
  *
+ *   (order of the run: 1, 4, 2, 3)
  *   1. throughput: N events sent to ingest as browser batches (POST /track, base64, verbose=1) by C
  *      concurrent senders, until all N are queryable in InfluxDB -> events/s end to end;
  *   2. baseline, same run, same influxd: the same N events as the worker's own line protocol, written
@@ -37,6 +38,8 @@ const { values: options } = parseArgs({
     concurrency: { type: "string", default: "8" },
     workers: { type: "string", default: "1" },
     json: { type: "boolean", default: false },
+    rate: { type: "string" },
+    "skip-throughput": { type: "boolean", default: false },
   },
 });
 const EVENTS = Number(options.events);
@@ -106,15 +109,37 @@ function percentile(sorted: number[], fraction: number): number {
 
 const fmt = (value: number) => Math.round(value).toLocaleString("en-US");
 
-async function countRun(influx: InfluxClient, db: string, from: number): Promise<number> {
-  const rows = await influx.rows(`SELECT count("insert_id") FROM "events" WHERE time >= ${from}ms AND "insert_id" =~ /^${RUN}-/`, { db });
+/**
+ * The i-th event of a phase gets a millisecond of its own, never a whole second (the worker spreads
+ * whole-second times over their second, which could move an event across a phase's bounds): N
+ * distinct events, and a time range selects exactly one phase.
+ */
+function phaseTime(phaseStart: number, index: number): number {
+  return phaseStart + Math.floor(index / 999) * 1000 + (index % 999) + 1;
+}
+const PHASE_SPAN = (Math.floor(EVENTS / 999) + 2) * 1000;
+/** Whole seconds, far enough in the past for two phases. */
+const THROUGHPUT_START = Math.floor((Date.now() - 2 * PHASE_SPAN - 3_600_000) / 1000) * 1000;
+const WORKER_ALONE_START = THROUGHPUT_START + PHASE_SPAN;
+
+async function countPhase(influx: InfluxClient, db: string, phaseStart: number): Promise<number> {
+  const rows = await influx.rows(`SELECT count("insert_id") FROM "events" WHERE time >= ${phaseStart}ms AND time < ${phaseStart + PHASE_SPAN}ms`, { db });
   return Number(rows[0]?.count ?? 0);
+}
+
+/** Waits for a phase's N events; gives up (with the count reached) after `timeoutMs`. */
+async function waitForPhase(influx: InfluxClient, db: string, phaseStart: number, timeoutMs = 600_000): Promise<void> {
+  let last = 0;
+  try {
+    await waitFor("every event queryable", async () => (last = await countPhase(influx, db, phaseStart)) >= EVENTS, { timeoutMs, intervalMs: 200 });
+  } catch {
+    throw new Error(`only ${last} of ${EVENTS} events became queryable within ${timeoutMs / 1000} s`);
+  }
 }
 
 async function throughput(pipeline: Pipeline, influx: InfluxClient): Promise<{ eventsPerSecond: number; acceptedPerSecond: number; seconds: number; events: BenchEvent[] }> {
   // Each event gets its own millisecond: N distinct events (see docs/worker.md on timestamps).
-  const firstTime = Date.now() - EVENTS - 60_000;
-  const events = Array.from({ length: EVENTS }, (_, index) => makeEvent(index, firstTime + index, -1));
+  const events = Array.from({ length: EVENTS }, (_, index) => makeEvent(index, phaseTime(THROUGHPUT_START, index), -1));
   const bodies: string[] = [];
   for (let start = 0; start < events.length; start += BATCH) bodies.push(body(events.slice(start, start + BATCH)));
   const url = `${pipeline.ingestUrl}/track/?verbose=1&ip=0`;
@@ -126,15 +151,15 @@ async function throughput(pipeline: Pipeline, influx: InfluxClient): Promise<{ e
     }),
   );
   const acceptedAt = performance.now();
-  await waitFor("every event queryable", async () => (await countRun(influx, pipeline.database, firstTime)) >= EVENTS, { timeoutMs: 1_800_000, intervalMs: 200 });
+  await waitForPhase(influx, pipeline.database, THROUGHPUT_START);
   const seconds = (performance.now() - started) / 1000;
   return { eventsPerSecond: EVENTS / seconds, acceptedPerSecond: EVENTS / ((acceptedAt - started) / 1000), seconds, events };
 }
 
-/** The event as ingest puts it on the stream. */
-function toItem(source: BenchEvent, insertPrefix = ""): EventItem {
+/** The event as ingest puts it on the stream (optionally moved in time, with another insert id). */
+function toItem(source: BenchEvent, insertPrefix = "", shiftMs = 0): EventItem {
   const { token: _token, distinct_id, $insert_id, time, ...properties } = source.properties;
-  return { event: source.event, time: Number(time), insertId: `${insertPrefix}${String($insert_id)}`, distinctId: String(distinct_id), properties };
+  return { event: source.event, time: Number(time) + shiftMs, insertId: `${insertPrefix}${String($insert_id)}`, distinctId: String(distinct_id), properties };
 }
 
 async function rawBaseline(influx: InfluxClient, events: BenchEvent[]): Promise<{ pointsPerSecond: number; seconds: number }> {
@@ -161,24 +186,16 @@ async function workerOnly(pipeline: Pipeline, influx: InfluxClient, events: Benc
   for (let start = 0; start < events.length; start += BATCH * 100) {
     const adds: Promise<unknown>[] = [];
     for (let batch = start; batch < Math.min(events.length, start + BATCH * 100); batch += BATCH) {
-      const items = events.slice(batch, batch + BATCH).map((event) => toItem(event, prefix));
+      const items = events.slice(batch, batch + BATCH).map((event) => toItem(event, prefix, WORKER_ALONE_START - THROUGHPUT_START));
       adds.push(redis.sendCommand(["XADD", redisKeys.stream, "*", ...Object.entries(encodeEntry({ kind: "track", items, received: Date.now() })).flat()]));
     }
     await Promise.all(adds);
   }
   await redis.close();
-  const firstTime = Number(events[0]!.properties.time);
   // Timed from the moment the workers are up (start() waits for their /healthz): their own speed only.
   await Promise.all(pipeline.workers.map((worker) => worker.start()));
   const started = performance.now();
-  await waitFor(
-    "every event queryable",
-    async () => {
-      const rows = await influx.rows(`SELECT count("insert_id") FROM "events" WHERE time >= ${firstTime}ms AND "insert_id" =~ /^${prefix}${RUN}-/`, { db: pipeline.database });
-      return Number(rows[0]?.count ?? 0) >= events.length;
-    },
-    { timeoutMs: 1_800_000, intervalMs: 200 },
-  );
+  await waitForPhase(influx, pipeline.database, WORKER_ALONE_START);
   const seconds = (performance.now() - started) / 1000;
   return { eventsPerSecond: events.length / seconds, seconds };
 }
@@ -186,36 +203,66 @@ async function workerOnly(pipeline: Pipeline, influx: InfluxClient, events: Benc
 async function freshness(pipeline: Pipeline, influx: InfluxClient, rate: number): Promise<{ p50: number; p99: number; max: number; batches: number; rate: number }> {
   const url = `${pipeline.ingestUrl}/track/?verbose=1&ip=0`;
   const intervalMs = (BATCH / rate) * 1000;
+  // Every batch gets a millisecond of its own (never a whole second, which the worker spreads over
+  // the second), so that one query counting per millisecond tells which batches are queryable.
+  const times: number[] = [];
   const accepted = new Map<number, number>();
-  const visible = new Map<number, number>();
-  let highest = -1;
+  const latencies: number[] = [];
   let sending = true;
+  let nextVisible = 0;
+  let deadline = Number.POSITIVE_INFINITY;
   const poller = (async () => {
-    while (sending || highest < accepted.size - 1) {
-      const rows = await influx.rows(`SELECT last("bench_seq") FROM "events" WHERE time > now() - 1m AND "bench_seq" >= 0`, { db: pipeline.database });
-      const seen = Number(rows[0]?.last ?? -1);
-      const now = performance.now();
-      for (let seq = highest + 1; seq <= seen; seq += 1) visible.set(seq, now);
-      highest = Math.max(highest, seen);
+    while ((sending || nextVisible < times.length) && performance.now() < deadline) {
+      // One query for every batch accepted and not yet seen: counts per millisecond (one batch each).
+      let last = nextVisible;
+      while (last + 1 < times.length && accepted.has(last + 1) && last + 1 - nextVisible < 500) last += 1;
+      if (nextVisible < times.length && accepted.has(nextVisible)) {
+        const rows = await influx.rows(
+          `SELECT count("insert_id") FROM "events" WHERE time >= ${times[nextVisible]}ms AND time < ${times[last]! + 1}ms GROUP BY time(1ms) fill(none)`,
+          { db: pipeline.database, epoch: "ms" },
+        );
+        const counts = new Map(rows.map((row) => [Number(row.time), Number(row.count)]));
+        const now = performance.now();
+        while (nextVisible <= last && (counts.get(times[nextVisible]!) ?? 0) >= BATCH) {
+          latencies.push(now - accepted.get(nextVisible)!);
+          nextVisible += 1;
+        }
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
   const started = performance.now();
   const inflight: Promise<void>[] = [];
-  let index = EVENTS;
+  let index = 3 * EVENTS;
+  // Batch times are "now", far from the earlier phases' past ranges.
   for (let seq = 0; performance.now() - started < DURATION_S * 1000; seq += 1) {
     const due = started + seq * intervalMs;
     if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
-    const time = Date.now();
-    const batch = Array.from({ length: BATCH }, (_, offset) => makeEvent((index += 1), time, seq));
-    const payload = body(batch);
-    inflight.push(postBatch(url, payload).then(() => void accepted.set(seq, performance.now())));
+    let time = Math.max(Date.now(), (times[times.length - 1] ?? 0) + 1);
+    if (time % 1000 === 0) time += 1;
+    times.push(time);
+    const batch = Array.from({ length: BATCH }, () => makeEvent((index += 1), time, seq));
+    inflight.push(postBatch(url, body(batch)).then(() => void accepted.set(seq, performance.now())));
   }
   await Promise.all(inflight);
   sending = false;
+  deadline = performance.now() + 120_000;
   await poller;
-  const latencies = [...accepted.entries()].map(([seq, at]) => Math.max(0, visible.get(seq)! - at)).sort((a, b) => a - b);
+  if (nextVisible < times.length) throw new Error(`${times.length - nextVisible} batches were not queryable 120 s after the last was sent`);
+  latencies.sort((a, b) => a - b);
   return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? Number.NaN, batches: latencies.length, rate };
+}
+
+/** CPU seconds used so far by each process of the pipeline and by this one (Linux /proc). */
+function cpuSeconds(pipeline: Pipeline): Record<string, number> {
+  const read = (pid: number | undefined) => {
+    if (!pid) return 0;
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  const result: Record<string, number> = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  for (const child of pipeline.processes()) result[child.spec.name] = read(child.pid);
+  return result;
 }
 
 async function main(): Promise<void> {
@@ -224,10 +271,19 @@ async function main(): Promise<void> {
   try {
     if (!pipeline.ingestUrl) throw new Error("this build has no ingest");
     const influx = new InfluxClient({ url: pipeline.influx.url, timeoutMs: 120_000 });
+    // Freshness right after the throughput run that sets its rate; the two baselines after it, so
+    // that their load on InfluxDB (compactions) does not weigh on the latencies.
     const e2e = await throughput(pipeline, influx);
+    const cpuBefore = cpuSeconds(pipeline);
+    const freshStarted = performance.now();
+    const fresh = await freshness(pipeline, influx, options.rate ? Number(options.rate) : e2e.eventsPerSecond / 2);
+    const cpuAfter = cpuSeconds(pipeline);
+    const wall = (performance.now() - freshStarted) / 1000;
+    if (process.env.BENCH_DEBUG) {
+      for (const [name, seconds] of Object.entries(cpuAfter)) process.stderr.write(`cpu ${name}: ${(((seconds - (cpuBefore[name] ?? 0)) / wall) * 100).toFixed(0)}%\n`);
+    }
     const raw = await rawBaseline(influx, e2e.events);
     const alone = await workerOnly(pipeline, influx, e2e.events);
-    const fresh = await freshness(pipeline, influx, e2e.eventsPerSecond / 2);
     const ratio = e2e.eventsPerSecond / raw.pointsPerSecond;
     const result = {
       events: EVENTS,

@@ -24,6 +24,8 @@ export const redisKeys = {
   groupIndex: "mx:groups",
   /** Hash property name -> JSON-encoded value for one group profile. */
   groupProfile: (groupKey: string, groupId: string) => `mx:group:${groupMember(groupKey, groupId)}`,
+  /** Hash resolved distinct id -> UTC day (`YYYY-MM-DD`) of its earliest event seen by the worker (`user_type`). */
+  firstSeen: "mx:first_seen",
   /** Marks a stream entry whose profile operations were applied (exactly-once effect on re-delivery). */
   applied: (entryId: string) => `mx:applied:${entryId}`,
 } as const;

@@ -124,6 +124,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         INFLUX_READER_PASSWORD: credentials.reader?.password,
         INFLUX_RETENTION: "INF",
         BOOTSTRAP_WAIT_S: 30,
+        // The native influxd runs without a monitor store: there will be no _internal to wait for.
+        BOOTSTRAP_INTERNAL_WAIT_S: 0,
         LOG_LEVEL: "silent",
       },
       pino({ level: "silent" }),

@@ -4,6 +4,7 @@ import { decodeEntry, redisKeys, type EventItem, type GroupUpdate, type ProfileU
 import type { FieldTypes } from "./field-types";
 import { devicesToResolve, mergePairs, resolveDistinctId, type MergePair } from "./identity";
 import { applyMerges, usersOfDevices } from "./identity-store";
+import { earliestDays, recordFirstDays, userTypeOf, utcDay } from "./first-seen";
 import type { WorkerMetrics } from "./metrics";
 import { invalidProfileItem, planUpdates } from "./profile-ops";
 import { applyProfileEntry } from "./profile-store";
@@ -231,6 +232,7 @@ export class BatchProcessor {
     }
     for (const [measurement, count] of Object.entries(extraPoints)) add(measurement, count);
     metrics.recordBatch(points, summary.events, Date.now() - started);
+    log.debug({ entries: summary.entries, events: summary.events, ms: Date.now() - started }, "batch done");
     metrics.entriesDone.inc({ outcome: "written" }, written.length);
     if (letters.length > 0) {
       metrics.deadLettered.inc(letters.length);
@@ -264,6 +266,17 @@ export class BatchProcessor {
     for (const item of eventEntries) if (!item.gone) for (const device of devicesToResolve(item.entry.items as EventItem[])) devices.add(device);
     const users = await usersOfDevices(redis, [...devices]);
 
+    // Who each event is counted for, on which UTC day, and whether that is the user's first day.
+    const resolvedByEntry = new Map<string, Array<{ distinctId: string; day: string }>>();
+    for (const item of eventEntries) {
+      if (item.gone) continue;
+      resolvedByEntry.set(
+        item.id,
+        (item.entry.items as EventItem[]).map((event) => ({ distinctId: resolveDistinctId(event, users), day: utcDay(event.time) })),
+      );
+    }
+    const firstDays = await recordFirstDays(redis, earliestDays([...resolvedByEntry.values()].flat()));
+
     // Profile and group operations, one atomic script per entry, in stream order.
     const profileRecords = new Map<string, ProfileUpdateRecord[]>();
     await Promise.all(
@@ -292,7 +305,7 @@ export class BatchProcessor {
       const { entry } = item;
       if (entry.kind === "track" || entry.kind === "import") {
         const events = entry.items;
-        const resolved = events.map((event) => resolveDistinctId(event, users));
+        const resolved = resolvedByEntry.get(item.id)!;
         const merges = newMerges.get(item.id) ?? [];
         const mergeLines = linesOf(merges.map((pair) => toMergePoint(pair.deviceId, pair.userId, pair.time)));
         count(measurements.identityMerges, mergeLines.length);
@@ -311,7 +324,8 @@ export class BatchProcessor {
             const owners = new Map<string, Array<{ point: Point; insertId: string }>>();
             for (let index = 0; index < events.length; index += 1) {
               const event = events[index]!;
-              const { point, droppedProperties } = toEventPoint(event, resolved[index]!, schema, types);
+              const { distinctId, day } = resolved[index]!;
+              const { point, droppedProperties } = toEventPoint(event, distinctId, schema, types, userTypeOf(day, firstDays.get(distinctId)));
               for (let probe = 1; ; probe += 1) {
                 const sharing = owners.get(point.timestamp!);
                 if (sharing === undefined) {

@@ -15,7 +15,10 @@ import { SettingsError, env, readSettings } from "../core/settings";
  * 3. `CREATE DATABASE` and the default retention policy `autogen` with `INFLUX_RETENTION`;
  * 4. the writer (READ+WRITE on the database: the worker reads field types at start) and the reader
  *    (READ, for Grafana); their passwords are set to the configured ones every time, so rotating a
- *    password is re-running bootstrap.
+ *    password is re-running bootstrap;
+ * 5. the reader also gets READ on `_internal`, InfluxDB's own statistics (Grafana's pipeline-health
+ *    panels read them), once influxd's monitor has created it; without a monitor store that step is
+ *    skipped with a warning.
  */
 
 const bootstrapSchema = z.object({
@@ -33,6 +36,8 @@ const bootstrapSchema = z.object({
     .default("INF"),
   /** How long to wait for InfluxDB to answer before giving up. */
   BOOTSTRAP_WAIT_S: env.positiveInt(120),
+  /** How long to wait for influxd's monitor to create `_internal` (for the reader's grant); 0: do not wait. */
+  BOOTSTRAP_INTERNAL_WAIT_S: z.coerce.number().int().min(0).default(30),
   LOG_LEVEL: z.string().default("info"),
 });
 
@@ -154,6 +159,19 @@ export async function bootstrapInflux(settings: BootstrapSettings, log: Logger):
     await admin.query(`GRANT ${privilege} ON ${db} TO ${name}`);
     actions.push(`${role} ${user}: ${privilege === "ALL" ? "READ+WRITE" : "READ"} on ${settings.INFLUX_DB}`);
   }
+  if (settings.INFLUX_READER_USER && settings.INFLUX_READER_PASSWORD) {
+    const hasInternal = async () => (await admin.rows("SHOW DATABASES")).some((row) => row.name === "_internal");
+    let present = await hasInternal();
+    if (!present && settings.BOOTSTRAP_INTERNAL_WAIT_S > 0) {
+      present = await waitFor("_internal", hasInternal, { timeoutMs: settings.BOOTSTRAP_INTERNAL_WAIT_S * 1000, intervalMs: 500 }).catch(() => false);
+    }
+    if (present) {
+      await admin.query(`GRANT READ ON "_internal" TO ${quoteIdentifier(settings.INFLUX_READER_USER)}`);
+      actions.push(`reader ${settings.INFLUX_READER_USER}: READ on _internal`);
+    } else {
+      log.warn("InfluxDB has no _internal database (monitor store disabled?): the reader gets no READ on it; run bootstrap again once it exists");
+    }
+  }
   for (const action of actions) log.info(action);
   return { actions };
 }
@@ -164,7 +182,7 @@ export const bootstrapCommand: Command = {
     "usage: mixstack bootstrap",
     "",
     "Reads INFLUX_URL, INFLUX_DB, INFLUX_USER/INFLUX_PASSWORD (admin), INFLUX_WRITER_USER/_PASSWORD,",
-    "INFLUX_READER_USER/_PASSWORD, INFLUX_RETENTION (INF), BOOTSTRAP_WAIT_S (120).",
+    "INFLUX_READER_USER/_PASSWORD, INFLUX_RETENTION (INF), BOOTSTRAP_WAIT_S (120), BOOTSTRAP_INTERNAL_WAIT_S (30).",
   ].join("\n"),
   async run() {
     let settings: BootstrapSettings;

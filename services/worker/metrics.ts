@@ -28,6 +28,12 @@ export class WorkerMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly writeSeconds = new Histogram({
+    name: "mixstack_worker_write_seconds",
+    help: "Duration of the InfluxDB write requests that succeeded",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
   readonly influxUp = new Gauge({ name: "mixstack_worker_influx_up", help: "1 while InfluxDB accepts writes", registers: [this.registry] });
   readonly streamLength = new Gauge({ name: "mixstack_worker_stream_length", help: "Entries in mx:stream (the backlog)", registers: [this.registry] });
   readonly lag = new Gauge({ name: "mixstack_worker_lag", help: "Entries not yet delivered to the consumer group", registers: [this.registry] });
@@ -37,8 +43,8 @@ export class WorkerMetrics {
   readonly groups = new Gauge({ name: "mixstack_worker_group_profiles", help: "Group profiles in Redis", registers: [this.registry] });
 
   private windowWritten = 0;
-  private windowBatchMs = 0;
-  private windowBatches = 0;
+  private windowWriteMs = 0;
+  private windowWrites = 0;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "mixstack_worker_" });
@@ -54,16 +60,20 @@ export class WorkerMetrics {
     if (events > 0) this.eventsWritten.inc(events);
     this.batchSeconds.observe(milliseconds / 1000);
     this.windowWritten += total;
-    this.windowBatchMs += milliseconds;
-    this.windowBatches += 1;
   }
 
-  /** Points written and the mean batch time since the previous call. */
+  recordWrite(milliseconds: number): void {
+    this.writeSeconds.observe(milliseconds / 1000);
+    this.windowWriteMs += milliseconds;
+    this.windowWrites += 1;
+  }
+
+  /** Points written and the mean duration of the InfluxDB writes since the previous call (0 when none). */
   takeWindow(): { written: number; batchMs: number } {
-    const window = { written: this.windowWritten, batchMs: this.windowBatches ? this.windowBatchMs / this.windowBatches : 0 };
+    const window = { written: this.windowWritten, batchMs: this.windowWrites ? this.windowWriteMs / this.windowWrites : 0 };
     this.windowWritten = 0;
-    this.windowBatchMs = 0;
-    this.windowBatches = 0;
+    this.windowWriteMs = 0;
+    this.windowWrites = 0;
     return window;
   }
 }

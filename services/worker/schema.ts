@@ -10,6 +10,7 @@ import {
 } from "../core/line-protocol";
 import type { EventItem, JsonValue, StatsItem } from "../core/queue";
 import { fieldTypeOf, type FieldTypes } from "./field-types";
+import type { UserType } from "./first-seen";
 
 /**
  * The InfluxDB data model (DESIGN §4, docs/contracts.md): one pure function per measurement that
@@ -27,7 +28,7 @@ export const measurements = {
 export const BEFORE_IDENTITY_FIELD = "$distinct_id_before_identity";
 
 /** Names of our own columns in `events`; a property with one of these names gets `:property` appended. */
-const reservedEventColumns = new Set(["time", "event", "distinct_id", "insert_id", BEFORE_IDENTITY_FIELD]);
+const reservedEventColumns = new Set(["time", "event", "user_type", "distinct_id", "insert_id", BEFORE_IDENTITY_FIELD]);
 export const RESERVED_SUFFIX = ":property";
 /** A property with an empty name (InfluxDB has no empty field keys). */
 export const EMPTY_NAME = "(empty)";
@@ -105,21 +106,23 @@ export function invalidEventItem(item: unknown): string | undefined {
 }
 
 /**
- * One event -> one point in `events`: tag `event` plus the configured tag properties; fields
+ * One event -> one point in `events`: tag `event`, `user_type` (`new`/`returning`, when there is a
+ * user) and the configured tag properties; fields
  * `insert_id`, `distinct_id` (resolved), `$distinct_id_before_identity` (when it differs), then every
  * other property under its own name (type policy in `field-types.ts`). Timestamp: `eventTimestamp`.
  */
-export function toEventPoint(event: EventItem, distinctId: string, schema: EventSchema, types: FieldTypes): EventPoint {
+export function toEventPoint(event: EventItem, distinctId: string, schema: EventSchema, types: FieldTypes, userType?: UserType): EventPoint {
   const tags: Record<string, string> = {};
   const eventName = toTagValue(event.event);
   if (eventName !== undefined) tags.event = eventName;
+  if (userType !== undefined && distinctId !== "") tags.user_type = userType;
   // insert_id first: the first field key must not start with whitespace (see line-protocol.ts).
   const fields: Record<string, FieldValue> = { insert_id: event.insertId, distinct_id: distinctId };
   if (event.distinctId !== "" && event.distinctId !== distinctId) fields[BEFORE_IDENTITY_FIELD] = event.distinctId;
   let droppedProperties = 0;
   for (const key of Object.keys(event.properties)) {
     const raw = event.properties[key];
-    if (schema.tagKeys.has(key)) {
+    if (schema.tagKeys.has(key) && key !== "event" && key !== "user_type") {
       const tagValue = toTagValue(raw);
       if (tagValue !== undefined) tags[key] = tagValue;
       continue;

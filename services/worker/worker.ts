@@ -31,8 +31,11 @@ export class Worker {
   private sampler?: PipelineSampler;
   private loop?: Promise<void>;
   private lastAlive = Date.now();
-  /** Average items per entry, to size reads to about one `/write`. */
-  private itemsPerEntry = 1;
+  /**
+   * Average items per entry, to size reads to about one `/write`. It starts at the largest entry
+   * ingest writes (2,000 items), so that the first reads are small whatever the stream holds.
+   */
+  private itemsPerEntry = 2000;
 
   constructor(
     private readonly settings: WorkerSettings,
@@ -66,6 +69,7 @@ export class Worker {
       },
       onRecovered: () => this.metrics.influxUp.set(1),
       onTypeConflict: () => this.metrics.typeConflicts.inc(),
+      onWritten: (_, milliseconds) => this.metrics.recordWrite(milliseconds),
     });
     const processor = new BatchProcessor({
       redis: this.redis,

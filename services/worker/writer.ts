@@ -45,6 +45,8 @@ export interface PointWriterOptions {
   onRetry?: (error: InfluxError) => void;
   onRecovered?: (downMs: number) => void;
   onTypeConflict?: () => void;
+  /** Called after each request InfluxDB accepted, with its duration. */
+  onWritten?: (lines: number, milliseconds: number) => void;
 }
 
 /** At most this many rounds of learning field types for one batch (each round learns one field). */
@@ -128,7 +130,10 @@ export class PointWriter {
     for (;;) {
       if (this.options.signal.aborted) throw new WriteStopped();
       try {
+        const started = Date.now();
         await this.influx.write(lines.join("\n"), { db: this.options.db, gzip: true });
+        this.options.log.debug({ lines: lines.length, ms: Date.now() - started }, "InfluxDB write");
+        this.options.onWritten?.(lines.length, Date.now() - started);
         if (downSince) {
           const downMs = Date.now() - downSince;
           this.options.log.info({ downMs, attempts: attempt }, "InfluxDB accepts writes again");

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { InfluxClient, InfluxError } from "../../services/core/influx";
 import { SettingsError } from "../../services/core/settings";
 import type { Influxd } from "../../services/dev/processes";
+import { waitFor } from "../../services/dev/ports";
 import { bootstrapInflux, readBootstrapSettings, shardDurationFor } from "../../services/worker/bootstrap";
 import { startTestInflux } from "../harness/services";
 
@@ -20,6 +21,7 @@ describe("mixstack bootstrap against an auth-enabled influxd with no users yet",
     INFLUX_READER_USER: "grafana",
     INFLUX_READER_PASSWORD: "reader-secret",
     INFLUX_RETENTION: "30d",
+    BOOTSTRAP_INTERNAL_WAIT_S: "0",
   });
   const as = (username: string, password: string) => new InfluxClient({ url: influx.url, username, password });
 
@@ -80,6 +82,37 @@ describe("mixstack bootstrap against an auth-enabled influxd with no users yet",
 
   it("fails with a message naming INFLUX_USER when InfluxDB refuses the admin's password", async () => {
     await expect(bootstrapInflux(readBootstrapSettings({ ...env(), INFLUX_PASSWORD: "wrong" }), silent)).rejects.toThrow(/INFLUX_USER "admin"/);
+  });
+});
+
+describe("mixstack bootstrap against an influxd whose monitor writes _internal", () => {
+  it("grants the reader READ on _internal once influxd has created it", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { INFLUXDB_MONITOR_STORE_ENABLED: "true", INFLUXDB_MONITOR_STORE_INTERVAL: "1s" });
+    let influx: Influxd;
+    try {
+      influx = await startTestInflux({ authEnabled: true });
+    } finally {
+      for (const key of ["INFLUXDB_MONITOR_STORE_ENABLED", "INFLUXDB_MONITOR_STORE_INTERVAL"]) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+    const report = await bootstrapInflux(
+      readBootstrapSettings({
+        INFLUX_URL: influx.url,
+        INFLUX_USER: "admin",
+        INFLUX_PASSWORD: "pw",
+        INFLUX_READER_USER: "grafana",
+        INFLUX_READER_PASSWORD: "rpw",
+        BOOTSTRAP_INTERNAL_WAIT_S: "60",
+      }),
+      silent,
+    );
+    expect(report.actions).toContain("reader grafana: READ on _internal");
+    const reader = new InfluxClient({ url: influx.url, username: "grafana", password: "rpw" });
+    expect((await reader.rows("SHOW DATABASES")).map((row) => row.name).sort()).toEqual(["_internal", "mixevents"]);
+    await waitFor("a statistics sample", async () => (await reader.rows('SELECT count("numSeries") FROM "_internal".."database"')).length > 0, { timeoutMs: 30_000 });
   });
 });
 

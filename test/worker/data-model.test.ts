@@ -226,6 +226,28 @@ describe("data model through ingest and the worker", () => {
     expect(expected.reduce((sum, [, users]) => sum + users!, 0)).toBeGreaterThan(500);
   });
 
+  it("user_type: new on the UTC day of a user's first event, returning on later days; no tag without a user", async () => {
+    const day = 86_400_000;
+    const today = Math.floor(Date.now() / day) * day;
+    const at = (daysAgo: number) => today - daysAgo * day + 3_600_000 + 123;
+    const events: MixpanelEvent[] = [
+      { event: "typed", properties: { distinct_id: "ut-a", $insert_id: "ut-1", time: at(2) } },
+      { event: "typed", properties: { distinct_id: "ut-a", $insert_id: "ut-2", time: at(2) + 1000 } },
+      { event: "typed", properties: { distinct_id: "ut-a", $insert_id: "ut-3", time: at(1) } },
+      { event: "typed", properties: { distinct_id: "ut-b", $insert_id: "ut-4", time: at(1) } },
+      { event: "typed", properties: { $insert_id: "ut-5", time: at(1) } },
+    ];
+    await sendEvents(pipeline, events.slice(0, 2));
+    await sendEvents(pipeline, events.slice(2));
+    await waitForCount(() => countEvents(influx, db(), `"event" = 'typed'`), 5);
+    const rows = await influx.rows(`SELECT "insert_id" FROM "events" WHERE "event" = 'typed' GROUP BY "user_type"`, { db: db() });
+    const typeOf = Object.fromEntries(rows.map((row) => [row.insert_id, row.user_type]));
+    expect(typeOf).toEqual({ "ut-1": "new", "ut-2": "new", "ut-3": "returning", "ut-4": "new", "ut-5": "" });
+    const redis = await redisClient(pipeline.redis.url);
+    expect(await redis.hGet("mx:first_seen", "ut-a")).toBe(new Date(at(2)).toISOString().slice(0, 10));
+    await redis.close();
+  });
+
   it("ingest's counters arrive as `ingest` and `ingest_rejects` points, the worker's own as `pipeline` points", async () => {
     const reply = await post(`${pipeline.ingestUrl}/track/?verbose=1`, [{ event: "no-token", properties: { distinct_id: "x" } }]);
     expect(JSON.parse(reply.body)).toMatchObject({ status: 0 });

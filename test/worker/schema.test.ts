@@ -30,6 +30,12 @@ describe("toEventPoint", () => {
     expect(point.fields).toEqual({ insert_id: "ins-1", distinct_id: "u1", plan: "pro", amount: 5, paid: true });
   });
 
+  it("tags user_type when given and the event has a user, never otherwise", () => {
+    expect(toEventPoint(event({}), "u1", schema, new FieldTypes(), "returning").point.tags).toEqual({ event: "Sign up", user_type: "returning" });
+    expect(toEventPoint(event({}, { distinctId: "" }), "", schema, new FieldTypes(), "new").point.tags).toEqual({ event: "Sign up" });
+    expect(toEventPoint(event({ user_type: "x" }), "u1", schema, new FieldTypes(), "new").point.fields["user_type:property"]).toBe("x");
+  });
+
   it.each<[string, JsonObject, Record<string, unknown>]>([
     ["null is left out", { gone: null }, {}],
     ["arrays become JSON strings", { tags: ["a", "b"] }, { tags: '["a","b"]' }],
