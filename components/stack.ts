@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, stackFile } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import type { BackupJob, PlatformDeployment } from "./platform";
 import { platformFactories } from "./platforms";
@@ -33,7 +34,13 @@ export function createStack(config: StackConfig): Stack {
   let deployment: PlatformDeployment;
   switch (config.platform) {
     case "docker":
+      if (topology.managed.length > 0) {
+        throw new ConfigError(stackFile(config.stack), [{ key: "mixstack:queue.managed", message: "is not available on platform docker (the queue runs as a container)" }]);
+      }
       deployment = platformFactories.docker("mixstack", { ...args, settings: config.docker });
+      break;
+    case "gcp":
+      deployment = platformFactories.gcp("mixstack", { ...args, settings: config.gcp });
       break;
   }
   const projectToken = secrets.values.projectToken;

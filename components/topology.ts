@@ -171,6 +171,11 @@ export interface Topology {
   /** Backups written to the platform's own store (`backupStore` reference) or to a configured URL. */
   backupTarget: { kind: "platform" } | { kind: "url"; url: string };
   keepDataOnDestroy: boolean;
+  /**
+   * Stateful services the stack config replaces by the platform's managed offering
+   * (`queue.managed`): their spec stays (ports, env) so endpoints resolve, but no container runs.
+   */
+  managed: ServiceName[];
 }
 
 export const env = {
@@ -464,6 +469,7 @@ export function buildTopology(config: StackConfig): Topology {
     secrets,
     backupTarget,
     keepDataOnDestroy: config.keepDataOnDestroy,
+    managed: config.queue.managed ? ["queue"] : [],
   };
 }
 
@@ -603,8 +609,20 @@ export function edgeLabel(from: ServiceName, to: ServiceName, containerPort: num
   return `${from} -> ${to}:${containerPort}`;
 }
 
+/**
+ * Volumes a platform legitimately provides otherwise (docs/topology.md, "The parity test"):
+ * `backupsInObjectStore` — the backups volume is replaced by the platform's bucket (S3, GCS);
+ * `preferredEphemeral` — `persistence: preferred` volumes are ephemeral (e.g. Grafana on Cloud Run).
+ */
+export interface VolumeSubstitutions {
+  backupsInObjectStore?: boolean;
+  preferredEphemeral?: boolean;
+}
+
 /** The summary any platform must produce for this topology. */
-export function expectedSummary(topology: Topology): DeploymentSummary {
+export function expectedSummary(topology: Topology, substitutions: VolumeSubstitutions = {}): DeploymentSummary {
+  const kept = (volume: VolumeSpec) =>
+    !(substitutions.backupsInObjectStore && volume.purpose === "backups") && !(substitutions.preferredEphemeral && volume.persistence === "preferred");
   return {
     services: topology.services
       .map((spec) => ({
@@ -612,7 +630,7 @@ export function expectedSummary(topology: Topology): DeploymentSummary {
         kind: spec.kind,
         image: imageLabel(spec.image),
         publicPorts: spec.ports.filter((p) => p.public).map((p) => p.port).sort((a, b) => a - b),
-        volumes: spec.volumes.map((v) => v.path).sort(),
+        volumes: spec.volumes.filter(kept).map((v) => v.path).sort(),
         command: spec.command ?? [],
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),

@@ -1,4 +1,5 @@
 import { dockerSection } from "./docker";
+import { gcpSection } from "./gcp";
 
 /**
  * One entry per platform: its name (the value of `mixstack:platform`) and the schema of its section
@@ -6,6 +7,7 @@ import { dockerSection } from "./docker";
  */
 export const platformSections = {
   docker: dockerSection,
+  gcp: gcpSection,
 } as const;
 
 export type PlatformName = keyof typeof platformSections;

@@ -42,6 +42,9 @@ export const baseShape = {
     .strictObject({
       ...resourcesShape(512, 0.5),
       volumeGb: field.int(5, 1).describe("size of the AOF volume where the platform sizes volumes (default 5)"),
+      managed: field
+        .flag(false)
+        .describe("use the cloud's managed Valkey (GCP: Memorystore for Valkey with AOF) instead of the container; not on docker (default false)"),
     })
     .prefault({})
     .describe("Valkey (Redis Streams queue and profile state)"),
