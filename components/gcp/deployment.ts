@@ -212,7 +212,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
         vmGrants.push(
           new gcp.artifactregistry.RepositoryIamMember(
             `${name}-vm-reads-${key}`,
-            { repository: repository.name, location: region, role: "roles/artifactregistry.reader", member: pulumi.interpolate`serviceAccount:${vmEmail}` },
+            { repository: repository.repositoryId, location: region, role: "roles/artifactregistry.reader", member: pulumi.interpolate`serviceAccount:${vmEmail}` },
             child(),
           ),
         );

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { evaluateStack, type StackEvaluation } from "../../cli/graph/program";
 import { parseStackConfig } from "../../config/load";
+import { readStackConfig } from "../../config/pulumi";
 import type { StackConfig } from "../../config/schema";
 import { createStack } from "../../components/stack";
 import { buildTopology, type Topology } from "../../components/topology";
@@ -32,7 +33,6 @@ export async function evaluateGcp(values: Record<string, unknown> = {}, stack = 
   const merged = { ...gcpBase, ...values, gcp: { ...gcpBase.gcp, ...((values.gcp as object | undefined) ?? {}) } };
   let topology: Topology | undefined;
   const evaluation = await evaluate({ stack, values: merged }, () => {
-    const { readStackConfig } = require("../../config/pulumi") as typeof import("../../config/pulumi");
     const created = createStack(readStackConfig());
     topology = created.topology;
     return { ...created.outputs, summary: created.deployment.summary };
