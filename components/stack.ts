@@ -29,14 +29,14 @@ export interface Stack {
  */
 export function createStack(config: StackConfig): Stack {
   const topology = buildTopology(config);
+  if (config.platform === "docker" && topology.managed.length > 0) {
+    throw new ConfigError(stackFile(config.stack), [{ key: "mixstack:queue.managed", message: "is not available on platform docker (the queue runs as a container)" }]);
+  }
   const secrets = new StackSecrets("mixstack-secrets", { names: topology.secrets, given: config.secrets });
   const args = { topology, secrets: secrets.values };
   let deployment: PlatformDeployment;
   switch (config.platform) {
     case "docker":
-      if (topology.managed.length > 0) {
-        throw new ConfigError(stackFile(config.stack), [{ key: "mixstack:queue.managed", message: "is not available on platform docker (the queue runs as a container)" }]);
-      }
       deployment = platformFactories.docker("mixstack", { ...args, settings: config.docker });
       break;
     case "gcp":

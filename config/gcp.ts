@@ -105,6 +105,13 @@ export const gcpSection = z
     if (section.zone && !section.zone.startsWith(`${section.region}-`)) {
       context.addIssue({ code: "custom", path: ["zone"], message: `expected a zone of region ${section.region}`, input: section.zone });
     }
+    const bucket = section.backupBucket;
+    if (bucket.coldlineAfterDays > 0 && bucket.coldlineAfterDays <= bucket.nearlineAfterDays) {
+      context.addIssue({ code: "custom", path: ["backupBucket", "coldlineAfterDays"], message: `expected more days than nearlineAfterDays (${bucket.nearlineAfterDays})`, input: bucket.coldlineAfterDays });
+    }
+    if (bucket.softDeleteDays > 0 && bucket.softDeleteDays < 7) {
+      context.addIssue({ code: "custom", path: ["backupBucket", "softDeleteDays"], message: "expected 0 (off) or 7 to 90 days (GCS limits)", input: bucket.softDeleteDays });
+    }
   });
 
 export type GcpConfig = z.output<typeof gcpSection>;

@@ -55,12 +55,6 @@ export class BackupBucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mixstack:gcp:BackupBucket", name, {}, opts);
-    if (args.lifecycle.coldlineAfterDays > 0 && args.lifecycle.coldlineAfterDays <= args.lifecycle.nearlineAfterDays) {
-      throw new Error("mixstack:gcp.backupBucket.coldlineAfterDays must be later than nearlineAfterDays");
-    }
-    if (args.lifecycle.softDeleteDays > 0 && args.lifecycle.softDeleteDays < 7) {
-      throw new Error("mixstack:gcp.backupBucket.softDeleteDays must be 0 (off) or between 7 and 90 (GCS limits)");
-    }
     this.bucket = new gcp.storage.Bucket(
       `${name}-bucket`,
       {

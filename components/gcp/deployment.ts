@@ -21,7 +21,7 @@ import { BackupBucket } from "./backup-bucket";
 import type { CloudInitPlan, VmUnit } from "./cloud-init";
 import { CloudRunWorkload, type CloudRunEnv } from "./cloud-run";
 import { plainEnv, platformSetEnv, resolveTemplate, type GcpEnvResolvers } from "./env";
-import { mirroredRef } from "./image-refs";
+import { isDigestRef, mirroredRef } from "./image-refs";
 import { ManagedQueue } from "./managed-queue";
 import { gcpNamePrefix, gcpNames, labelValue } from "./names";
 import { GcpNetwork } from "./network";
@@ -117,7 +117,11 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
     );
     const imageOf = (spec: ServiceSpec): pulumi.Output<string> =>
       spec.image.kind === "build"
-        ? registry.images.get(spec.image.build)!
+        ? registry.images.get(spec.image.build)!.apply((ref) => {
+            // Deployed by digest, so a rebuild rolls out and a tag moved by someone else does not.
+            if (!isDigestRef(ref)) throw new Error(`the pushed image of ${spec.name} has no digest (${ref}); is the Docker engine's buildx able to push?`);
+            return ref;
+          })
         : pulumi.output(homeOf(spec.name) === "vm" && registry.mirrorPath ? mirroredRef(spec.image.ref, registry.mirrorPath) : spec.image.ref);
 
     // Backups: the platform's store is a GCS bucket, written only by the services that reference it.
