@@ -319,7 +319,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
           serviceAccountEmail: emails.get(spec.name)!,
           env,
           egress: { network: this.network.vpc.id, subnetwork: subnetId(subnetOf(networkPlan, spec.name).name), tag: names.tag(spec.name) },
-          runToken: home === "initJob" ? runToken(image, plainValues, secretVersions) : undefined,
+          runToken: home === "initJob" ? runToken(image, plainValues, [...secretVersions, ...waitsFor.flatMap(resourceId)]) : undefined,
           jobTimeoutSeconds: settings.backupTimeoutMinutes * 60,
           scheduler: home === "scheduledJob" ? { serviceAccountEmail: schedulerEmail!, schedulerName: names.of(spec.name) } : undefined,
           labels: { ...labels, "mixstack-service": spec.name },
@@ -376,13 +376,19 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
   }
 }
 
+/** A custom resource's ID (a replaced VM or disk has a new one); nothing for components. */
+function resourceId(resource: pulumi.Resource): pulumi.Output<string>[] {
+  return pulumi.CustomResource.isInstance(resource) ? [resource.id] : [];
+}
+
 /**
  * `runExecutionToken` of an init job: a short hash of what it runs with (image digest, plain env,
- * secret versions), so each deploy that changes any of them runs it once more. Job name + token
+ * secret versions, and the IDs of what it waits for: a new VM runs it again), so each deploy that
+ * changes any of them runs it once more. Job name + token
  * must stay under 63 characters.
  */
-export function runToken(image: pulumi.Input<string>, plain: pulumi.Input<string>[], secretVersions: pulumi.Input<string>[]): pulumi.Output<string> {
+export function runToken(image: pulumi.Input<string>, plain: pulumi.Input<string>[], versions: pulumi.Input<string>[]): pulumi.Output<string> {
   return pulumi
-    .all([image, pulumi.all(plain), pulumi.all(secretVersions)])
+    .all([image, pulumi.all(plain), pulumi.all(versions)])
     .apply(([ref, values, versions]) => createHash("sha256").update(JSON.stringify({ ref, values, versions })).digest("hex").slice(0, 12));
 }

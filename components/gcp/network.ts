@@ -85,7 +85,6 @@ export class GcpNetwork extends pulumi.ComponentResource {
           sourceTags: plan.sourceTags,
           targetTags: plan.targetTags,
           destinationRanges: plan.destinationRanges,
-          logConfig: { metadata: "EXCLUDE_ALL_METADATA" },
         },
         child,
       );
