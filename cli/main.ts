@@ -9,6 +9,7 @@ export const operatorCommands: CommandTable = {
   ...serviceCommands,
   // `require` keeps the load lazy without ESM resolution (the CLI runs through tsx's CommonJS hook).
   graph: async () => (require("./graph/command") as typeof import("./graph/command")).graphCommand,
+  deploy: async () => (require("./deploy/command") as typeof import("./deploy/command")).deployCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

@@ -356,8 +356,17 @@ export function buildTopology(config: StackConfig): Topology {
         INFLUX_PASSWORD: [env.secret("influxWriterPassword")],
         LOG_LEVEL: logLevel,
       },
-      ports: [],
+      // The worker's own default METRICS_PORT: Prometheus `/metrics` and `/healthz` (the loop is alive).
+      ports: [{ name: "metrics", port: 9464, protocol: "http", public: false }],
       volumes: [],
+      health: {
+        http: { port: "metrics", path: "/healthz" },
+        command: nodeHttpCheck(9464, "/healthz"),
+        intervalSeconds: 15,
+        timeoutSeconds: 5,
+        retries: 4,
+        startPeriodSeconds: 30,
+      },
       resources: { memoryMb: config.worker.memoryMb, cpus: config.worker.cpus },
       scaling: { min: config.worker.replicas, max: config.worker.replicas },
       dependsOn: [

@@ -28,13 +28,13 @@ export const dockerSection = z.strictObject({
     .regex(/^\//, { message: "expected an absolute path on the Docker host" })
     .optional()
     .describe(
-      "host directory for data (<dataDir>/influxdb, queue, grafana, backups); unset: named Docker volumes",
+      "absolute host directory for the data: DIR/influxdb, DIR/queue, DIR/grafana, DIR/backups (unset: named Docker volumes)",
     ),
   namePrefix: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "expected a Docker name prefix (letters, digits, _ . -)" })
     .optional()
-    .describe("prefix of container, volume and network names (default mixstack-<stack>)"),
+    .describe("prefix of container, volume and network names (default mixstack-STACK)"),
   restartPolicy: z
     .enum(["unless-stopped", "always", "on-failure"])
     .default("unless-stopped")

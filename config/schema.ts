@@ -31,8 +31,8 @@ export const baseShape = {
         .default("INF")
         .describe("duration of the default retention policy (default INF: keep forever)"),
       adminUser: influxName.default("admin").describe("admin user, used by bootstrap and backups (default admin)"),
-      writerUser: influxName.default("mixstack_writer").describe("write-only user of the worker (default mixstack_writer)"),
-      readerUser: influxName.default("mixstack_reader").describe("read-only user of Grafana (default mixstack_reader)"),
+      writerUser: influxName.default("mixstack_writer").describe("the worker's user, WRITE (and READ) on the database (default mixstack_writer)"),
+      readerUser: influxName.default("mixstack_reader").describe("Grafana's user, READ on the database (default mixstack_reader)"),
       ...resourcesShape(2048, 1),
       volumeGb: field.int(20, 1).describe("size of the data volume where the platform sizes volumes (default 20)"),
     })

@@ -17,6 +17,14 @@ export const secretNames = [
 export type SecretName = (typeof secretNames)[number];
 export type SecretValues = Partial<Record<SecretName, string>>;
 
+/**
+ * Stands for an encrypted (`secure:`) value when a stack file is read without its passphrase
+ * (`mixstack graph`): accepted wherever a secret is, since its real value was validated when set.
+ */
+export const ENCRYPTED_PLACEHOLDER = "[secret]";
+
+const orPlaceholder = (schema: z.ZodString) => z.union([z.literal(ENCRYPTED_PLACEHOLDER), schema]);
+
 // The token and API secret are comma-separated lists in MIXSTACK_TOKEN / MIXSTACK_API_SECRET.
 const listItem = z
   .string()
@@ -29,13 +37,13 @@ const urlSafePassword = password.regex(/^[A-Za-z0-9._~-]+$/, {
 });
 
 export const secretsShape = {
-  projectToken: listItem.optional().describe("Mixpanel project token the SDKs send (generated when unset)"),
-  apiSecret: listItem.optional().describe("API secret for /import (generated when unset)"),
-  influxAdminPassword: password.optional().describe("InfluxDB admin password, used by bootstrap and backups (generated when unset)"),
-  influxWriterPassword: password.optional().describe("InfluxDB password of the worker's write-only user (generated when unset)"),
-  influxReaderPassword: password.optional().describe("InfluxDB password of Grafana's read-only user (generated when unset)"),
-  grafanaAdminPassword: password
+  projectToken: orPlaceholder(listItem).optional().describe("Mixpanel project token the SDKs send (generated when unset)"),
+  apiSecret: orPlaceholder(listItem).optional().describe("API secret for /import (generated when unset)"),
+  influxAdminPassword: orPlaceholder(password).optional().describe("InfluxDB admin password, used by bootstrap and backups (generated when unset)"),
+  influxWriterPassword: orPlaceholder(password).optional().describe("InfluxDB password of the worker's user (generated when unset)"),
+  influxReaderPassword: orPlaceholder(password).optional().describe("InfluxDB password of Grafana's read-only user (generated when unset)"),
+  grafanaAdminPassword: orPlaceholder(password)
     .optional()
     .describe("Grafana `admin` password (generated when unset; Grafana applies it on first start only)"),
-  queuePassword: urlSafePassword.optional().describe("Valkey password, part of REDIS_URL (generated when unset)"),
+  queuePassword: orPlaceholder(urlSafePassword).optional().describe("Valkey password, part of REDIS_URL (generated when unset)"),
 } satisfies Record<SecretName, z.ZodType>;

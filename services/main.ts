@@ -7,6 +7,10 @@ import { dispatch, type CommandTable } from "./core/command";
 export const serviceCommands: CommandTable = {
   // require (not import()) so that tsx's CommonJS hook and the esbuild bundle both resolve it.
   ingest: async () => (require("./ingest/command") as typeof import("./ingest/command.js")).ingestCommand,
+  worker: async () => (require("./worker/command") as typeof import("./worker/command.js")).workerCommand,
+  bootstrap: async () => (require("./worker/bootstrap") as typeof import("./worker/bootstrap.js")).bootstrapCommand,
+  dlq: async () => (require("./worker/dlq") as typeof import("./worker/dlq.js")).dlqCommand,
+  dev: async () => (require("./dev/command") as typeof import("./dev/command.js")).devCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

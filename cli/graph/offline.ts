@@ -129,7 +129,10 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
   const failOnUnexpectedCalls = () => {
     if (mocks.unexpectedCalls.length > 0) throw new Error(`unmocked invoke ${mocks.unexpectedCalls.join(", ")}`);
   };
-  const run = pulumi.runtime.runInPulumiStack(async () => {
+  // A failing program is caught inside the stack's init and rethrown after: otherwise the SDK's own
+  // stack-output promises reject with nobody listening.
+  let failure: { error: unknown } | undefined;
+  await pulumi.runtime.runInPulumiStack(async () => {
     // Mocks are not told the parent; a (legacy, in-process) stack transformation sees every resource with its options.
     pulumi.runtime.registerStackTransformation((args) => {
       const parent = args.opts.parent;
@@ -145,17 +148,16 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
       });
       return undefined;
     });
-    returned = await program.run();
-    return returned;
+    try {
+      returned = await program.run();
+    } catch (error) {
+      failure = { error };
+    }
+    return failure ? {} : returned;
   });
-  try {
-    await run;
-  } catch (error) {
-    failOnUnexpectedCalls();
-    throw error;
-  }
   await waitForRegistrations();
   failOnUnexpectedCalls();
+  if (failure) throw failure.error;
   const outputs: Record<string, EvaluatedOutput> = {};
   for (const [key, value] of Object.entries(returned)) outputs[key] = await resolveOutput(value);
   const stackName = `${program.project}-${program.stack}`;

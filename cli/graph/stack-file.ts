@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { PROJECT, stackFile } from "../../config/load";
+import { ENCRYPTED_PLACEHOLDER } from "../../config/secrets";
 
 /** A stack file read the way Pulumi hands its config to the program, without decrypting anything. */
 export interface StackFileConfig {
@@ -10,7 +11,7 @@ export interface StackFileConfig {
 }
 
 /** Placeholder for an encrypted (`secure:`) value: `mixstack graph` never needs the passphrase. */
-export const SECRET_PLACEHOLDER = "[secret]";
+export const SECRET_PLACEHOLDER = ENCRYPTED_PLACEHOLDER;
 
 export function stackNames(root: string): string[] {
   const directory = join(root, "stacks");

@@ -110,7 +110,8 @@ export class DockerService extends pulumi.ComponentResource {
     );
 
     this.publishedPorts = published.map((p) => p.port);
-    this.persistentPaths = spec.volumes.map((v) => v.path);
+    // What was actually mounted (the parity summary reads this, not the spec).
+    this.persistentPaths = volumes.map((v) => String(v.containerPath));
     this.completed = runsToCompletion ? gateOnExitCode(this.container, args.containerName) : undefined;
     this.registerOutputs({ container: this.container });
   }

@@ -17,7 +17,8 @@ export interface SeriesResult {
   name?: string;
   tags?: Record<string, string>;
   columns: string[];
-  values: unknown[][];
+  /** Absent when a statement matched nothing (e.g. SHOW USERS with no users). */
+  values?: unknown[][];
 }
 
 export interface StatementResult {
@@ -112,7 +113,7 @@ export class InfluxClient {
   async rows(q: string, options: { db?: string; epoch?: "ns" | "ms" | "s" } = {}): Promise<Record<string, unknown>[]> {
     const [first] = await this.query(q, options);
     return (first?.series ?? []).flatMap((series) =>
-      series.values.map((values) => ({
+      (series.values ?? []).map((values) => ({
         ...series.tags,
         ...Object.fromEntries(series.columns.map((column, index) => [column, values[index]])),
       })),

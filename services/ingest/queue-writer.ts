@@ -5,9 +5,13 @@ import type { Logger } from "../core/log";
 /**
  * Writes stream entries with XADD, the one place ingest talks to Redis. A write either succeeds or
  * fails within `timeoutMs` with a reason (never hangs): Redis down (the client does not queue
- * commands while offline), slow (per-command timeout) or too far behind (`XLEN` above the bound:
- * backpressure instead of filling Redis' memory; the stream is never trimmed, that would drop
- * events the worker has not written yet). node-redis reconnects by itself when Redis returns.
+ * commands while offline), slow (our own deadline: node-redis' command timeout stops counting once
+ * a command is on the socket) or too far behind (`XLEN` above the bound: backpressure instead of
+ * filling Redis' memory; the stream is never trimmed, that would drop events the worker has not
+ * written yet). node-redis reconnects by itself when Redis returns.
+ *
+ * A write that missed its deadline may still complete later (the command was sent): the client was
+ * told 503 and sends again, and the worker stores the event once thanks to its `$insert_id`.
  */
 
 export type QueueFailureReason = "queue_unavailable" | "queue_timeout" | "backpressure";
@@ -38,6 +42,12 @@ export interface RedisQueueOptions {
   onBacklog?: (length: number) => void;
 }
 
+/**
+ * Bytes of entries sent to Redis and not yet answered. A frozen Redis does not close the socket, so
+ * without this bound unanswered writes would pile up in memory; above it writes fail at once.
+ */
+export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
 /** Reconnect quickly at first, then every second: a restarted Redis is used again within ~1 s. */
 function reconnectDelay(retries: number): number {
   return Math.min(50 * 2 ** retries, 1_000);
@@ -45,12 +55,14 @@ function reconnectDelay(retries: number): number {
 
 export class RedisQueueWriter implements QueueWriter {
   private readonly client;
-  private readonly timed;
   private length: number | undefined;
   private backlogTimer?: NodeJS.Timeout;
   private polling = false;
   private down = false;
   private closed = false;
+  private inFlightBytes = 0;
+  /** A write or XLEN missed its deadline and nothing has succeeded since. */
+  private stalled = false;
 
   constructor(private readonly options: RedisQueueOptions) {
     this.client = createClient({
@@ -58,7 +70,6 @@ export class RedisQueueWriter implements QueueWriter {
       disableOfflineQueue: true,
       socket: { reconnectStrategy: reconnectDelay, connectTimeout: Math.max(options.timeoutMs, 1_000) },
     });
-    this.timed = this.client.withCommandOptions({ timeout: options.timeoutMs });
     this.client.on("ready", () => {
       if (this.down || this.length === undefined) options.log.info({ redis: redactUrl(options.url) }, "queue connected");
       this.down = false;
@@ -78,7 +89,7 @@ export class RedisQueueWriter implements QueueWriter {
   }
 
   get ready(): boolean {
-    return this.client.isReady;
+    return this.client.isReady && !this.stalled;
   }
 
   get backlog(): number | undefined {
@@ -90,24 +101,53 @@ export class RedisQueueWriter implements QueueWriter {
     if (!options.ignoreBackpressure && this.length !== undefined && this.length >= this.options.maxStreamLength) {
       return new QueueFailure("backpressure", `queue backlog above ${this.options.maxStreamLength} entries`);
     }
+    const fields = encodeEntry(entry);
+    const bytes = fields.items!.length;
+    if (this.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) return new QueueFailure("queue_timeout", "queue did not answer in time");
+    this.inFlightBytes += bytes;
+    const sent = this.client.xAdd(redisKeys.stream, "*", fields).finally(() => (this.inFlightBytes -= bytes));
     try {
-      const id = await this.timed.xAdd(redisKeys.stream, "*", encodeEntry(entry));
+      const id = await this.deadline(sent);
+      this.stalled = false;
       if (this.length !== undefined) this.length++;
       return id;
     } catch (error) {
-      if (error instanceof TimeoutError) return new QueueFailure("queue_timeout", "queue did not answer in time");
+      if (error instanceof TimeoutError) {
+        this.stalled = true;
+        return new QueueFailure("queue_timeout", "queue did not answer in time");
+      }
       this.options.log.warn({ err: (error as Error).message }, "queue write failed");
       return new QueueFailure("queue_unavailable", "queue unavailable");
     }
+  }
+
+  /** Rejects with `TimeoutError` after `timeoutMs`; the command itself goes on (see above). */
+  private deadline<T>(command: Promise<T>): Promise<T> {
+    command.catch(() => undefined); // a late failure after the deadline is not unhandled
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TimeoutError()), this.options.timeoutMs);
+      command.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   private async pollBacklog(): Promise<void> {
     if (this.polling || !this.client.isReady) return;
     this.polling = true;
     try {
-      this.length = await this.timed.xLen(redisKeys.stream);
+      this.length = await this.deadline(this.client.xLen(redisKeys.stream));
+      this.stalled = false;
       this.options.onBacklog?.(this.length);
-    } catch {
+    } catch (error) {
+      if (error instanceof TimeoutError) this.stalled = true;
       // The write path reports trouble; the last length stays until Redis answers again.
     } finally {
       this.polling = false;

@@ -74,7 +74,7 @@ describe("topology", () => {
 
   it("publishes only ingest and Grafana; InfluxDB's 8086/8088 and the queue stay private", () => {
     const ports = topologyFor().services.flatMap((s) => s.ports.map((p) => `${s.name}:${p.port}:${p.public ? "public" : "private"}`));
-    expect(ports.sort()).toEqual(["grafana:3000:public", "influxdb:8086:private", "influxdb:8088:private", "ingest:8080:public", "queue:6379:private"]);
+    expect(ports.sort()).toEqual(["grafana:3000:public", "influxdb:8086:private", "influxdb:8088:private", "ingest:8080:public", "queue:6379:private", "worker:9464:private"]);
   });
 
   it.each<[ServiceName, string, string]>([

@@ -1,0 +1,203 @@
+import { join } from "node:path";
+import pino from "pino";
+import { serviceCommands } from "../main";
+import { bootstrapInflux } from "../worker/bootstrap";
+import {
+  freePort,
+  startInfluxd,
+  startRedisServer,
+  startServiceProcess,
+  waitFor,
+  type Influxd,
+  type ManagedProcess,
+  type RedisServer,
+} from "./processes";
+
+/**
+ * The whole pipeline on one machine, natively: `redis-server`, `influxd`, bootstrap, ingest and
+ * worker(s), on loopback. `mixstack dev`, the integration tests and the benchmarks all start it
+ * through here, so that they exercise the same wiring.
+ */
+
+export interface PipelineOptions {
+  /** Data directory (redis/ and influxdb/ are created inside). */
+  dir: string;
+  redisPort?: number;
+  influxPort?: number;
+  ingestPort?: number;
+  /** Metrics port of the first worker (the others get free ports). */
+  metricsPort?: number;
+  /** Project token ingest accepts. */
+  token?: string;
+  apiSecret?: string;
+  database?: string;
+  /** Run InfluxDB with authentication; bootstrap then creates admin, writer and reader users. */
+  authEnabled?: boolean;
+  workers?: number;
+  /** Start ingest (when this build has it); default true. */
+  ingest?: boolean;
+  /** Extra environment for every worker (e.g. a short WORKER_CLAIM_IDLE_MS in tests). */
+  workerEnv?: NodeJS.ProcessEnv;
+  ingestEnv?: NodeJS.ProcessEnv;
+  logLevel?: string;
+  /** Called with each process once it runs, e.g. to register it with the test harness. */
+  onStarted?: (process: ManagedProcess) => void;
+}
+
+export interface InfluxCredentials {
+  admin?: { username: string; password: string };
+  writer?: { username: string; password: string };
+  reader?: { username: string; password: string };
+}
+
+export interface Pipeline {
+  redis: RedisServer;
+  influx: Influxd;
+  ingest?: ManagedProcess;
+  ingestUrl?: string;
+  workers: ManagedProcess[];
+  /** Metrics URL of each worker, in the order of `workers`. */
+  workerMetricsUrls: string[];
+  token: string;
+  apiSecret: string;
+  database: string;
+  credentials: InfluxCredentials;
+  /** The environment workers are started with (without METRICS_PORT / WORKER_CONSUMER). */
+  workerEnvironment: NodeJS.ProcessEnv;
+  /** Starts one more worker (e.g. a second consumer, or a replacement after a kill). */
+  startWorker(extraEnv?: NodeJS.ProcessEnv): Promise<ManagedProcess>;
+  /** Every process, in start order. */
+  processes(): ManagedProcess[];
+  /** Stops everything, newest first (workers and ingest before the stores they use). */
+  stop(): Promise<void>;
+}
+
+/** True when this build registers `mixstack ingest` (it is developed on its own branch). */
+export function ingestAvailable(): boolean {
+  return "ingest" in serviceCommands;
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const started: ManagedProcess[] = [];
+  const register = <T extends ManagedProcess>(process: T): T => {
+    started.push(process);
+    options.onStarted?.(process);
+    return process;
+  };
+  const stop = async () => {
+    for (const process of [...started].reverse()) await process.stop();
+  };
+  try {
+    const token = options.token ?? "dev-token";
+    const apiSecret = options.apiSecret ?? "dev-secret";
+    const database = options.database ?? "mixevents";
+    const logLevel = options.logLevel ?? "warn";
+    const redis = register(await startRedisServer({ dir: join(options.dir, "redis"), port: options.redisPort }));
+    const influx = register(await startInfluxd({ dir: join(options.dir, "influxdb"), httpPort: options.influxPort, authEnabled: options.authEnabled }));
+
+    const credentials: InfluxCredentials = options.authEnabled
+      ? {
+          admin: { username: "admin", password: "dev-admin-password" },
+          writer: { username: "writer", password: "dev-writer-password" },
+          reader: { username: "grafana", password: "dev-reader-password" },
+        }
+      : {};
+    await bootstrapInflux(
+      {
+        INFLUX_URL: influx.url,
+        INFLUX_DB: database,
+        INFLUX_USER: credentials.admin?.username,
+        INFLUX_PASSWORD: credentials.admin?.password,
+        INFLUX_WRITER_USER: credentials.writer?.username,
+        INFLUX_WRITER_PASSWORD: credentials.writer?.password,
+        INFLUX_READER_USER: credentials.reader?.username,
+        INFLUX_READER_PASSWORD: credentials.reader?.password,
+        INFLUX_RETENTION: "INF",
+        BOOTSTRAP_WAIT_S: 30,
+        LOG_LEVEL: "silent",
+      },
+      pino({ level: "silent" }),
+    );
+
+    const workerEnvironment: NodeJS.ProcessEnv = {
+      REDIS_URL: redis.url,
+      INFLUX_URL: influx.url,
+      INFLUX_DB: database,
+      INFLUX_USER: credentials.writer?.username ?? "",
+      INFLUX_PASSWORD: credentials.writer?.password ?? "",
+      LOG_LEVEL: logLevel,
+      ...options.workerEnv,
+    };
+    const workers: ManagedProcess[] = [];
+    const workerMetricsUrls: string[] = [];
+    let workerNumber = 0;
+    const startWorker = async (extraEnv: NodeJS.ProcessEnv = {}) => {
+      workerNumber += 1;
+      const metricsPort = workerNumber === 1 && options.metricsPort ? options.metricsPort : await freePort();
+      const metricsUrl = `http://127.0.0.1:${metricsPort}`;
+      const worker = await startServiceProcess({
+        command: "worker",
+        env: { ...workerEnvironment, METRICS_PORT: String(metricsPort), WORKER_CONSUMER: `dev-worker-${workerNumber}`, ...extraEnv },
+        ready: () => waitFor(`worker metrics on ${metricsPort}`, () => httpOk(`${metricsUrl}/healthz`), { timeoutMs: 60_000 }).then(() => undefined),
+      });
+      register(worker);
+      workers.push(worker);
+      workerMetricsUrls.push(metricsUrl);
+      return worker;
+    };
+
+    let ingest: ManagedProcess | undefined;
+    let ingestUrl: string | undefined;
+    if (options.ingest !== false && ingestAvailable()) {
+      const port = options.ingestPort ?? (await freePort());
+      ingestUrl = `http://127.0.0.1:${port}`;
+      const readyUrl = `${ingestUrl}/readyz`;
+      ingest = register(
+        await startServiceProcess({
+          command: "ingest",
+          env: {
+            PORT: String(port),
+            MIXSTACK_LISTEN_HOST: "127.0.0.1",
+            REDIS_URL: redis.url,
+            MIXSTACK_TOKEN: token,
+            MIXSTACK_API_SECRET: apiSecret,
+            LOG_LEVEL: logLevel,
+            ...options.ingestEnv,
+          },
+          ready: () => waitFor(`ingest on ${port}`, () => httpOk(readyUrl), { timeoutMs: 60_000 }).then(() => undefined),
+        }),
+      );
+    }
+    for (let index = 0; index < (options.workers ?? 1); index += 1) await startWorker();
+
+    return {
+      redis,
+      influx,
+      ingest,
+      ingestUrl,
+      workers,
+      workerMetricsUrls,
+      token,
+      apiSecret,
+      database,
+      credentials,
+      workerEnvironment,
+      startWorker,
+      processes: () => [...started],
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

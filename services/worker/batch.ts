@@ -1,0 +1,353 @@
+import { toLine, type Point } from "../core/line-protocol";
+import type { Logger } from "../core/log";
+import { decodeEntry, redisKeys, type EventItem, type GroupUpdate, type ProfileUpdate, type QueueEntry, type StatsItem } from "../core/queue";
+import type { FieldTypes } from "./field-types";
+import { devicesToResolve, mergePairs, resolveDistinctId, type MergePair } from "./identity";
+import { applyMerges, usersOfDevices } from "./identity-store";
+import type { WorkerMetrics } from "./metrics";
+import { invalidProfileItem, planUpdates } from "./profile-ops";
+import { applyProfileEntry } from "./profile-store";
+import type { RedisConnection } from "./redis-connection";
+import {
+  eventTimestamp,
+  invalidEventItem,
+  seriesKey,
+  invalidStatsItem,
+  measurements,
+  toEventPoint,
+  toMergePoint,
+  toProfileUpdatePoint,
+  toStatsPoint,
+  type EventSchema,
+  type ProfileUpdateRecord,
+} from "./schema";
+import type { ConsumerGroup, DeadLetter, StreamEntry } from "./stream";
+import type { EntryLines, PointWriter } from "./writer";
+
+/**
+ * One batch of stream entries, from reading to acknowledging:
+ * 1. entries delivered too often, malformed entries and invalid items are set aside for the dead letters;
+ * 2. identity merges of the whole batch are applied first (SDK batches are not in time order), then
+ *    the devices of the batch are resolved to users in one HMGET;
+ * 3. profile and group operations are applied in Redis (atomically, once per entry);
+ * 4. the points are written (`writer.ts`), and only then
+ * 5. the entries are acknowledged and deleted, dead letters added, markers dropped, in one transaction.
+ * A crash anywhere before 5 leaves the entries pending: they are delivered again, land on the same
+ * points, and find their Redis effects already recorded in their markers.
+ */
+
+export interface BatchDeps {
+  redis: RedisConnection;
+  group: ConsumerGroup;
+  writer: PointWriter;
+  types: FieldTypes;
+  schema: EventSchema;
+  metrics: WorkerMetrics;
+  log: Logger;
+  maxDeliveries: number;
+  appliedTtlSeconds: number;
+}
+
+export interface BatchSummary {
+  entries: number;
+  items: number;
+  events: number;
+  deadLetters: number;
+}
+
+/** A batch whose Redis effects are applied and whose lines are built, not yet written. */
+export interface PreparedBatch {
+  ids: string[];
+  started: number;
+  finished: string[];
+  letters: DeadLetter[];
+  decoded: DecodedEntry[];
+  deliveries: Map<string, number>;
+  lines: EntryLines[];
+  extraPoints: Record<string, number>;
+}
+
+interface InvalidItem {
+  index: number;
+  reason: string;
+  item: unknown;
+}
+
+interface DecodedEntry {
+  id: string;
+  /** Whose `mx:applied:` marker guards the entry: its own id, or the original id of a replayed dead letter. */
+  markerId: string;
+  fields: Record<string, string>;
+  entry: QueueEntry;
+  /** Index in the original `items` of each valid item kept in `entry.items`. */
+  indexes: number[];
+  invalid: InvalidItem[];
+  /** Set once the entry needs no writing: another worker finished it. */
+  gone?: boolean;
+  /** Whether an apply-once script ran for it (its marker may exist). */
+  marked?: boolean;
+}
+
+const MAX_REASON_LENGTH = 2000;
+
+function invalidItemOf(kind: QueueEntry["kind"], item: unknown): string | undefined {
+  switch (kind) {
+    case "track":
+    case "import":
+      return invalidEventItem(item);
+    case "engage":
+    case "groups":
+      return invalidProfileItem(kind, item);
+    case "stats":
+      return invalidStatsItem(item);
+  }
+}
+
+function splitValidItems(entry: QueueEntry): { valid: unknown[]; indexes: number[]; invalid: InvalidItem[] } {
+  const valid: unknown[] = [];
+  const indexes: number[] = [];
+  const invalid: InvalidItem[] = [];
+  (entry.items as unknown[]).forEach((item, index) => {
+    const reason = invalidItemOf(entry.kind, item);
+    if (reason) invalid.push({ index, reason, item });
+    else {
+      valid.push(item);
+      indexes.push(index);
+    }
+  });
+  return { valid, indexes, invalid };
+}
+
+function linesOf(points: readonly Point[]): string[] {
+  const lines: string[] = [];
+  for (const point of points) {
+    const line = toLine(point);
+    if (typeof line === "string") lines.push(line);
+  }
+  return lines;
+}
+
+function clip(text: string): string {
+  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH)}…` : text;
+}
+
+export class BatchProcessor {
+  constructor(private readonly deps: BatchDeps) {}
+
+  /** `prepare` then `commit`. */
+  async process(entries: readonly StreamEntry[], options: { redelivered: boolean } = { redelivered: false }): Promise<BatchSummary> {
+    return this.commit(await this.prepare(entries, options));
+  }
+
+  /**
+   * Steps 1-3 for entries just read (`redelivered` when they were claimed or re-read from this
+   * consumer's pending list, so their delivery count matters): sorts out dead letters, applies the
+   * Redis effects and builds the lines. Redis errors are thrown as they come: the entries stay pending.
+   */
+  async prepare(entries: readonly StreamEntry[], options: { redelivered: boolean } = { redelivered: false }): Promise<PreparedBatch> {
+    const { group, maxDeliveries } = this.deps;
+    const started = Date.now();
+    const finished: string[] = [];
+    const letters: DeadLetter[] = [];
+    const decoded: DecodedEntry[] = [];
+    const deliveries = options.redelivered ? await group.deliveries(entries.map((entry) => entry.id)) : new Map<string, number>();
+
+    for (const { id, fields } of entries) {
+      if (fields === null) {
+        finished.push(id);
+        continue;
+      }
+      const count = deliveries.get(id) ?? 1;
+      if (count > maxDeliveries) {
+        letters.push({ entryId: id, fields, reason: `delivered ${count} times without being written`, deliveries: count });
+        finished.push(id);
+        continue;
+      }
+      const entry = decodeEntry(fields);
+      if (entry instanceof Error) {
+        letters.push({ entryId: id, fields, reason: `malformed entry: ${entry.message}`, deliveries: count });
+        finished.push(id);
+        continue;
+      }
+      const { valid, indexes, invalid } = splitValidItems(entry);
+      decoded.push({ id, markerId: fields.origin || id, fields, entry: { ...entry, items: valid } as QueueEntry, indexes, invalid });
+    }
+
+    const { lines, extraPoints } = await this.applyAndBuild(decoded);
+    // Build the lines now, so that this CPU work overlaps the previous batch's write.
+    for (const entry of lines) entry.lines();
+    return { ids: entries.map((entry) => entry.id), started, finished, letters, decoded, deliveries, lines, extraPoints };
+  }
+
+  /**
+   * Steps 4-5: writes the batch's points, then acknowledges its entries, adds its dead letters and
+   * drops its markers. Throws `WriteStopped` when the worker stops while InfluxDB is unavailable, and
+   * Redis errors as they come: the entries stay pending.
+   */
+  async commit(batch: PreparedBatch): Promise<BatchSummary> {
+    const { group, metrics, log } = this.deps;
+    const { started, decoded, deliveries, lines, extraPoints } = batch;
+    const finished = [...batch.finished];
+    const letters = [...batch.letters];
+    const outcome = await this.deps.writer.write(lines);
+
+    const markers: string[] = [];
+    const written: DecodedEntry[] = [];
+    for (const item of decoded) {
+      finished.push(item.id);
+      const refusal = outcome.rejected.get(item.id);
+      const count = deliveries.get(item.id) ?? 1;
+      if (refusal !== undefined) {
+        letters.push({ entryId: item.id, fields: item.fields, reason: clip(`InfluxDB refused the points: ${refusal}`), deliveries: count });
+        continue;
+      }
+      if (item.invalid.length > 0) {
+        letters.push({
+          entryId: item.id,
+          fields: { ...item.fields, items: JSON.stringify(item.invalid.map((invalid) => invalid.item)) },
+          reason: clip(`invalid items: ${item.invalid.map((invalid) => `item ${invalid.index}: ${invalid.reason}`).join("; ")}`),
+          deliveries: count,
+        });
+      }
+      if (item.gone) continue;
+      if (item.marked) markers.push(redisKeys.applied(item.markerId));
+      if (outcome.beyondRetention.has(item.id)) metrics.beyondRetention.inc();
+      written.push(item);
+    }
+
+    await group.settle({ finished, letters, markers });
+
+    const summary: BatchSummary = { entries: batch.ids.length, items: 0, events: 0, deadLetters: letters.length };
+    const points: Record<string, number> = {};
+    const add = (measurement: string, count: number) => (points[measurement] = (points[measurement] ?? 0) + count);
+    for (const item of written) {
+      summary.items += item.entry.items.length;
+      if (item.entry.kind === "track" || item.entry.kind === "import") {
+        summary.events += item.entry.items.length;
+        add(measurements.events, item.entry.items.length);
+      } else if (item.entry.kind === "stats") {
+        for (const stats of item.entry.items) add(stats.measurement, 1);
+      }
+    }
+    for (const [measurement, count] of Object.entries(extraPoints)) add(measurement, count);
+    metrics.recordBatch(points, summary.events, Date.now() - started);
+    metrics.entriesDone.inc({ outcome: "written" }, written.length);
+    if (letters.length > 0) {
+      metrics.deadLettered.inc(letters.length);
+      metrics.entriesDone.inc({ outcome: "dead_letter" }, letters.length);
+      log.warn({ letters: letters.map((letter) => ({ entry: letter.entryId, reason: letter.reason.slice(0, 200) })) }, "entries sent to the dead letters");
+    }
+    return summary;
+  }
+
+  /** Applies the Redis effects of the batch and returns its lines, with the counts of points other than events. */
+  private async applyAndBuild(decoded: DecodedEntry[]): Promise<{ lines: EntryLines[]; extraPoints: Record<string, number> }> {
+    const extraPoints: Record<string, number> = {};
+    const count = (measurement: string, points: number) => (extraPoints[measurement] = (extraPoints[measurement] ?? 0) + points);
+    const { redis, appliedTtlSeconds, types, schema, metrics } = this.deps;
+    const ttl = appliedTtlSeconds;
+
+    // Identity merges first, for the whole batch, in stream order (one pipelined round trip).
+    const eventEntries = decoded.filter((item) => item.entry.kind === "track" || item.entry.kind === "import");
+    const newMerges = new Map<string, MergePair[]>();
+    await Promise.all(
+      eventEntries.map(async (item) => {
+        const pairs = mergePairs(item.entry.items as EventItem[]);
+        if (pairs.length === 0) return;
+        item.marked = true;
+        const created = await applyMerges(redis, pairs, { entryId: item.id, markerId: item.markerId, ttlSeconds: ttl });
+        if (created === "gone") item.gone = true;
+        else newMerges.set(item.id, created);
+      }),
+    );
+    const devices = new Set<string>();
+    for (const item of eventEntries) if (!item.gone) for (const device of devicesToResolve(item.entry.items as EventItem[])) devices.add(device);
+    const users = await usersOfDevices(redis, [...devices]);
+
+    // Profile and group operations, one atomic script per entry, in stream order.
+    const profileRecords = new Map<string, ProfileUpdateRecord[]>();
+    await Promise.all(
+      decoded
+        .filter((item) => item.entry.kind === "engage" || item.entry.kind === "groups")
+        .map(async (item) => {
+          const kind = item.entry.kind as "engage" | "groups";
+          const updates = planUpdates(kind, item.entry.items as Array<ProfileUpdate | GroupUpdate>, item.indexes);
+          item.marked = true;
+          const records = await applyProfileEntry(redis, kind === "engage" ? "user" : "group", updates, {
+            entryId: item.id,
+            markerId: item.markerId,
+            ttlSeconds: ttl,
+          });
+          if (records === "gone") item.gone = true;
+          else {
+            profileRecords.set(item.id, records);
+            metrics.profileOperations.inc({ kind: kind === "engage" ? "user" : "group" }, records.length);
+          }
+        }),
+    );
+
+    const lines: EntryLines[] = [];
+    for (const item of decoded) {
+      if (item.gone || item.entry.items.length === 0) continue;
+      const { entry } = item;
+      if (entry.kind === "track" || entry.kind === "import") {
+        const events = entry.items;
+        const resolved = events.map((event) => resolveDistinctId(event, users));
+        const merges = newMerges.get(item.id) ?? [];
+        const mergeLines = linesOf(merges.map((pair) => toMergePoint(pair.deviceId, pair.userId, pair.time)));
+        count(measurements.identityMerges, mergeLines.length);
+        let built: string[] | undefined;
+        let builtWith = -1;
+        lines.push({
+          id: item.id,
+          lines: () => {
+            // Built once; again only after a type conflict taught the field types something new.
+            if (built && builtWith === types.version) return built;
+            builtWith = types.version;
+            const out: string[] = [];
+            let dropped = 0;
+            // Two different events of this entry that would land on one point move apart; the entry is
+            // always processed whole and in order, so a re-delivery moves them the same way.
+            const owners = new Map<string, Array<{ point: Point; insertId: string }>>();
+            for (let index = 0; index < events.length; index += 1) {
+              const event = events[index]!;
+              const { point, droppedProperties } = toEventPoint(event, resolved[index]!, schema, types);
+              for (let probe = 1; ; probe += 1) {
+                const sharing = owners.get(point.timestamp!);
+                if (sharing === undefined) {
+                  owners.set(point.timestamp!, [{ point, insertId: event.insertId }]);
+                  break;
+                }
+                // Same nanosecond: rare, so only now compare series.
+                const series = seriesKey(point);
+                const owner = sharing.find((candidate) => seriesKey(candidate.point) === series);
+                if (owner === undefined) {
+                  sharing.push({ point, insertId: event.insertId });
+                  break;
+                }
+                if (owner.insertId === event.insertId) break;
+                point.timestamp = eventTimestamp(event.time, event.insertId, probe);
+              }
+              dropped += droppedProperties;
+              const line = toLine(point);
+              if (typeof line === "string") out.push(line);
+            }
+            if (dropped > 0) metrics.droppedProperties.inc(dropped);
+            for (const line of mergeLines) out.push(line);
+            built = out;
+            return out;
+          },
+        });
+      } else if (entry.kind === "engage" || entry.kind === "groups") {
+        const records = profileRecords.get(item.id) ?? [];
+        const recordLines = linesOf(records.map(toProfileUpdatePoint));
+        count(measurements.profileUpdates, recordLines.length);
+        lines.push({ id: item.id, lines: () => recordLines });
+      } else {
+        const statsLines = linesOf((entry.items as StatsItem[]).map((stats, position) => toStatsPoint(stats, `${item.markerId}:${item.indexes[position]}`)));
+        lines.push({ id: item.id, lines: () => statsLines });
+      }
+    }
+    return { lines, extraPoints };
+  }
+}

@@ -1,0 +1,102 @@
+import { createServer, type Server } from "node:http";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The worker's self-metrics: Prometheus counters and gauges (served on `/metrics`), and the window
+ * sums behind the `pipeline` point written to InfluxDB every sample (see `sampler.ts`).
+ */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+
+  readonly pointsWritten = new Counter({
+    name: "mixstack_worker_points_written_total",
+    help: "Points InfluxDB accepted, by measurement",
+    labelNames: ["measurement"] as const,
+    registers: [this.registry],
+  });
+  readonly eventsWritten = new Counter({ name: "mixstack_worker_events_written_total", help: "Events written to InfluxDB", registers: [this.registry] });
+  readonly entriesDone = new Counter({ name: "mixstack_worker_entries_total", help: "Stream entries finished, by outcome", labelNames: ["outcome"] as const, registers: [this.registry] });
+  readonly deadLettered = new Counter({ name: "mixstack_worker_dead_letters_total", help: "Entries or items sent to the dead letters", registers: [this.registry] });
+  readonly writeRetries = new Counter({ name: "mixstack_worker_write_retries_total", help: "InfluxDB writes retried after an error", registers: [this.registry] });
+  readonly typeConflicts = new Counter({ name: "mixstack_worker_type_conflicts_total", help: "Field types learnt from InfluxDB conflict answers", registers: [this.registry] });
+  readonly droppedProperties = new Counter({ name: "mixstack_worker_dropped_properties_total", help: "Event properties with no field name left (type suffixes exhausted)", registers: [this.registry] });
+  readonly beyondRetention = new Counter({ name: "mixstack_worker_beyond_retention_entries_total", help: "Entries whose points were older than the retention policy", registers: [this.registry] });
+  readonly profileOperations = new Counter({ name: "mixstack_worker_profile_operations_total", help: "Profile and group operations applied", labelNames: ["kind"] as const, registers: [this.registry] });
+  readonly batchSeconds = new Histogram({
+    name: "mixstack_worker_batch_seconds",
+    help: "Time from reading a batch to acknowledging it",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly influxUp = new Gauge({ name: "mixstack_worker_influx_up", help: "1 while InfluxDB accepts writes", registers: [this.registry] });
+  readonly streamLength = new Gauge({ name: "mixstack_worker_stream_length", help: "Entries in mx:stream (the backlog)", registers: [this.registry] });
+  readonly lag = new Gauge({ name: "mixstack_worker_lag", help: "Entries not yet delivered to the consumer group", registers: [this.registry] });
+  readonly pending = new Gauge({ name: "mixstack_worker_pending", help: "Entries delivered and not yet acknowledged", registers: [this.registry] });
+  readonly deadLetters = new Gauge({ name: "mixstack_worker_dead_letter_stream_length", help: "Entries in mx:dlq", registers: [this.registry] });
+  readonly profiles = new Gauge({ name: "mixstack_worker_profiles", help: "User profiles in Redis", registers: [this.registry] });
+  readonly groups = new Gauge({ name: "mixstack_worker_group_profiles", help: "Group profiles in Redis", registers: [this.registry] });
+
+  private windowWritten = 0;
+  private windowBatchMs = 0;
+  private windowBatches = 0;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "mixstack_worker_" });
+    this.influxUp.set(1);
+  }
+
+  recordBatch(points: Record<string, number>, events: number, milliseconds: number): void {
+    let total = 0;
+    for (const [measurement, count] of Object.entries(points)) {
+      if (count > 0) this.pointsWritten.inc({ measurement }, count);
+      total += count;
+    }
+    if (events > 0) this.eventsWritten.inc(events);
+    this.batchSeconds.observe(milliseconds / 1000);
+    this.windowWritten += total;
+    this.windowBatchMs += milliseconds;
+    this.windowBatches += 1;
+  }
+
+  /** Points written and the mean batch time since the previous call. */
+  takeWindow(): { written: number; batchMs: number } {
+    const window = { written: this.windowWritten, batchMs: this.windowBatches ? this.windowBatchMs / this.windowBatches : 0 };
+    this.windowWritten = 0;
+    this.windowBatchMs = 0;
+    this.windowBatches = 0;
+    return window;
+  }
+}
+
+/** `/metrics` (Prometheus text) and `/healthz` (the loop is alive) on loopback-or-all, as configured. */
+export async function serveMetrics(metrics: WorkerMetrics, port: number, healthy: () => boolean): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? "/").split("?")[0];
+    if (path === "/metrics") {
+      metrics.registry.metrics().then(
+        (text) => {
+          response.writeHead(200, { "Content-Type": metrics.registry.contentType });
+          response.end(text);
+        },
+        (error: Error) => {
+          response.writeHead(500, { "Content-Type": "text/plain" });
+          response.end(error.message);
+        },
+      );
+      return;
+    }
+    if (path === "/healthz") {
+      const ok = healthy();
+      response.writeHead(ok ? 200 : 503, { "Content-Type": "text/plain" });
+      response.end(ok ? "ok" : "stalled");
+      return;
+    }
+    response.writeHead(404, { "Content-Type": "text/plain" });
+    response.end("not found");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, () => resolve());
+  });
+  return server;
+}

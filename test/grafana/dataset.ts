@@ -1,0 +1,216 @@
+import { IntegerValue, nanoOffset, nanosecondTimestamp, toLine as lineOf, type FieldValue as LineFieldValue } from "../../services/core/line-protocol";
+
+/**
+ * The known data set the panel tests write to InfluxDB: about a thousand users over six weeks
+ * (events as the worker writes them, schema in docs/contracts.md) plus two hours of pipeline and
+ * ingest samples. Generated from a fixed seed, kept in memory as plain points, so that the
+ * expected panel numbers are computed here in TypeScript, never read back from a query.
+ */
+
+export const dayMs = 86_400_000;
+
+/** "Now" for the product dashboards: Saturday 2024-06-15 13:37:20.500 UTC. */
+export const datasetNow = Date.UTC(2024, 5, 15, 13, 37, 20, 500);
+const today = Math.floor(datasetNow / dayMs) * dayMs;
+
+export type FieldValue = number | string | boolean;
+
+export interface Point {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, FieldValue>;
+  /** Integer fields get InfluxDB's `i` suffix; everything else numeric is a float. */
+  integerFields?: ReadonlySet<string>;
+  timeMs: number;
+  /** The sub-millisecond part of the timestamp, in nanoseconds, derived as the worker does (`nanoOffset`). */
+  offsetNs: number;
+}
+
+/** The names a sign-up goes by in this data set; `signup_page_viewed` is not one of them. */
+export const signupEventNames: ReadonlySet<string> = new Set(["signup", "Sign Up", "Signed Up"]);
+
+/** Mulberry32: a small seeded generator, so the data set is the same on every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function pick<T>(random: () => number, weighted: ReadonlyArray<readonly [T, number]>): T {
+  const total = weighted.reduce((sum, [, weight]) => sum + weight, 0);
+  let roll = random() * total;
+  for (const [value, weight] of weighted) {
+    roll -= weight;
+    if (roll < 0) return value;
+  }
+  return weighted[weighted.length - 1]![0];
+}
+
+const productEvents = [
+  ["view", 300], ["click", 250], ["post", 100], ["search", 90], ["$mp_web_page_view", 60], ["share", 45],
+  ["purchase", 35], ["logout", 30], ["settings_changed", 20], ["checkout.completed (beta)", 12], ["checkout-completed (beta)", 7],
+] as const;
+
+interface UserProfile {
+  id: string;
+  firstDay: number;
+  tags: Record<string, string>;
+}
+
+function deviceTags(random: () => number): Record<string, string> {
+  const country = pick(random, [["US", 5], ["DE", 3], ["FR", 2], ["BR", 2], ["JP", 1], ["IN", 2]] as const);
+  const lib = pick(random, [["web", 5], ["iphone", 2], ["android", 2], ["python", 1]] as const);
+  const tags: Record<string, string> = { mp_lib: lib, mp_country_code: country };
+  if (lib === "web") {
+    tags.$os = pick(random, [["Windows", 3], ["Mac OS X", 2], ["Linux", 1]] as const);
+    tags.$browser = pick(random, [["Chrome", 4], ["Firefox", 1], ["Safari", 2]] as const);
+  } else if (lib === "iphone") {
+    tags.$os = "iOS";
+  } else if (lib === "android") {
+    tags.$os = "Android";
+  }
+  return tags;
+}
+
+export interface Dataset {
+  /** `events` points, anonymous ones included (empty `distinct_id`, no `user_type`). */
+  events: Point[];
+  /** `ingest`, `ingest_rejects` and `pipeline` samples, relative to `pipelineNow`. */
+  pipeline: Point[];
+  pipelineNow: number;
+}
+
+function eventPoint(event: string, timeMs: number, distinctId: string, insertId: string, tags: Record<string, string>): Point {
+  return {
+    measurement: "events",
+    tags: { ...tags, event },
+    fields: { distinct_id: distinctId, insert_id: insertId },
+    timeMs,
+    offsetNs: nanoOffset(insertId),
+  };
+}
+
+export function productEventsDataset(userCount = 1000): Point[] {
+  const random = seededRandom(20240615);
+  const points: Point[] = [];
+  let sequence = 0;
+  const add = (event: string, timeMs: number, user: UserProfile | undefined, tags: Record<string, string>) => {
+    const insertId = `${user?.id ?? "anonymous"}-${++sequence}`;
+    const userTags = user ? { ...tags, user_type: Math.floor(timeMs / dayMs) * dayMs === user.firstDay ? "new" : "returning" } : tags;
+    points.push(eventPoint(event, timeMs, user?.id ?? "", insertId, userTags));
+  };
+  // Times within a day, never later than "now" (minus a minute) on the current day.
+  const timeIn = (dayStart: number) => dayStart + Math.floor(random() * (Math.min(dayStart + dayMs, datasetNow - 60_000) - dayStart));
+
+  for (let index = 1; index <= userCount; index++) {
+    const user: UserProfile = {
+      id: `user-${String(index).padStart(4, "0")}`,
+      firstDay: today - Math.floor(random() * 41) * dayMs,
+      tags: deviceTags(random),
+    };
+    const activity = 0.08 + random() * 0.6;
+    const signsUp = random() < 0.7;
+    const signupName = pick(random, [["signup", 5], ["Sign Up", 3], ["Signed Up", 2]] as const);
+    for (let day = user.firstDay; day <= today; day += dayMs) {
+      const first = day === user.firstDay;
+      if (!first && random() >= activity) continue;
+      const count = 1 + Math.floor(random() * 5);
+      for (let n = 0; n < count; n++) add(pick(random, productEvents), timeIn(day), user, user.tags);
+      if (first && signsUp) add(signupName, timeIn(day), user, user.tags);
+      if (first && random() < 0.2) add("signup_page_viewed", timeIn(day), user, user.tags);
+      // A few users sign up again later: distinct counts must not count them twice.
+      if (!first && signsUp && random() < 0.03) add("signup", timeIn(day), user, user.tags);
+    }
+  }
+
+  for (let n = 0; n < 300; n++) {
+    const day = today - Math.floor(random() * 41) * dayMs;
+    add(pick(random, [["view", 2], ["$mp_web_page_view", 1]] as const), timeIn(day), undefined, deviceTags(random));
+  }
+
+  // Edges of the "yesterday" window: the first millisecond of the day, and the last one (which
+  // `time <= <end>ms` misses once the insert-id offset adds nanoseconds to it).
+  const yesterday = today - dayMs;
+  const early: UserProfile = { id: "user-edge-early", firstDay: yesterday, tags: { mp_lib: "web", mp_country_code: "US" } };
+  const late: UserProfile = { id: "user-edge-late", firstDay: yesterday, tags: { mp_lib: "web", mp_country_code: "US" } };
+  add("click", yesterday, early, early.tags);
+  add("click", today - 1, late, late.tags);
+  return points;
+}
+
+/** Two hours of ingest and worker samples every 10 s, the newest at `now` rounded down to 10 s. */
+export function pipelineDataset(now: number): { points: Point[]; now: number } {
+  const end = Math.floor(now / 10_000) * 10_000;
+  const points: Point[] = [];
+  const counters = new Set(["requests", "events_accepted", "events_rejected", "count", "written", "stream_length", "lag", "pending", "dead_letters", "profiles", "groups"]);
+  // The worker spreads ingest's counters over the millisecond by stream entry and item (schema.ts).
+  const sample = (measurement: string, tags: Record<string, string>, fields: Record<string, number>, timeMs: number) =>
+    points.push({ measurement, tags, fields, integerFields: counters, timeMs, offsetNs: nanoOffset(`${timeMs}-${points.length}`) });
+
+  for (let k = 0; k < 720; k++) {
+    const t = end - k * 10_000;
+    const requests = 20 + ((k * 7) % 13);
+    sample("ingest", { route: "track", status: "200" }, { requests, events_accepted: requests * 3, events_rejected: 0 }, t);
+    sample("ingest", { route: "engage", status: "200" }, { requests: 4, events_accepted: 4, events_rejected: 0 }, t);
+    if (k % 3 === 0) sample("ingest", { route: "import", status: "200" }, { requests: 1, events_accepted: 500, events_rejected: 0 }, t);
+    if (k % 5 === 0) {
+      sample("ingest", { route: "track", status: "400" }, { requests: 2, events_accepted: 0, events_rejected: 5 }, t);
+      sample("ingest_rejects", { route: "track", reason: "missing_token" }, { count: 3 }, t);
+      sample("ingest_rejects", { route: "track", reason: "bad_time" }, { count: 2 }, t);
+    }
+    if (k % 30 === 0) sample("ingest_rejects", { route: "import", reason: "invalid_json" }, { count: 1 }, t);
+    if (k % 60 === 7) sample("ingest", { route: "track", status: "503" }, { requests: 1, events_accepted: 0, events_rejected: 0 }, t);
+
+    const backlog = 100 + (k % 17) * 10;
+    // A sample of a window without writes carries written 0 and batch_ms 0 (services/worker/metrics.ts).
+    const worker = (consumer: string, lagMs: number, written: number, batchMs: number, streamLength: number) => {
+      points.push({
+        measurement: "pipeline",
+        tags: { consumer },
+        fields: {
+          written,
+          batch_ms: batchMs,
+          stream_length: streamLength,
+          lag: k % 4,
+          pending: 10 + (k % 6),
+          dead_letters: k < 100 ? 3 : 1,
+          profiles: 1000 - k,
+          groups: 50,
+        },
+        integerFields: counters,
+        timeMs: t - lagMs,
+        offsetNs: nanoOffset(consumer),
+      });
+    };
+    worker("worker-a", 3_000, 40 + (k % 11) * 3, 5 + (k % 9) * 1.5, backlog);
+    const idle = k % 13 === 0;
+    worker("worker-b", 7_000, idle ? 0 : 35 + (k % 7) * 4, idle ? 0 : 4.25 + (k % 5) * 2, backlog + 5);
+  }
+  return { points, now: end };
+}
+
+export function buildDataset(pipelineNow: number): Dataset {
+  const pipeline = pipelineDataset(pipelineNow);
+  return { events: productEventsDataset(), pipeline: pipeline.points, pipelineNow: pipeline.now };
+}
+
+/** One line of line protocol, written with the worker's own encoder (`services/core/line-protocol.ts`). */
+export function toLine(point: Point): string {
+  const fields: Record<string, LineFieldValue> = {};
+  for (const [key, value] of Object.entries(point.fields)) {
+    fields[key] = typeof value === "number" && point.integerFields?.has(key) ? new IntegerValue(value) : value;
+  }
+  const line = lineOf({ measurement: point.measurement, tags: point.tags, fields, timestamp: nanosecondTimestamp(point.timeMs, point.offsetNs) });
+  if (typeof line !== "string") throw line;
+  return line;
+}
+
+/** The series (measurement and tag set) the points create: what InfluxDB counts as cardinality. */
+export function seriesKeys(points: readonly Point[]): Set<string> {
+  return new Set(points.map((point) => JSON.stringify([point.measurement, Object.entries(point.tags).sort()])));
+}

@@ -1,0 +1,120 @@
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseStackConfig } from "../../config/load";
+import type { SecretName } from "../../config/secrets";
+import { buildTopology, resolveEnv, service, type ServiceName, type Topology } from "../../components/topology";
+import { freePort, ManagedProcess, waitFor } from "../../services/dev/processes";
+import { bundleServices } from "../../services/image/bundle";
+import { InfluxClient } from "../../services/core/influx";
+import { redisClient, scratchDir, startTestInflux, startTestRedis, track } from "../harness/services";
+import { pulumiConfig } from "./mocks";
+
+/**
+ * The env the Pulumi program gives the containers, run for real: the services image's bundle
+ * (`bootstrap`, `ingest`, `worker`) against a password-protected redis-server and an auth-enabled
+ * influxd, with exactly the variables of the topology. Only the addresses differ: Docker resolves
+ * `queue:6379` by network alias, here every endpoint is a loopback port.
+ */
+
+const root = resolve(__dirname, "..", "..");
+const secrets: Record<SecretName, string> = {
+  projectToken: "0123456789abcdef0123456789abcdef",
+  apiSecret: "apisecret0123456789",
+  influxAdminPassword: "AdminPassword0123456789",
+  influxWriterPassword: "WriterPassword0123456789",
+  influxReaderPassword: "ReaderPassword0123456789",
+  grafanaAdminPassword: "GrafanaPassword0123456789",
+  queuePassword: "QueuePassword0123456789",
+};
+
+describe("the containers' env, run against real services", () => {
+  let topology: Topology;
+  let bundle: string;
+  let endpoints: Record<string, string>;
+  let influxUrl: string;
+
+  beforeAll(async () => {
+    const raw = pulumiConfig({ values: { platform: "docker" } });
+    topology = buildTopology(parseStackConfig({ stack: "local", values: raw.config, secretKeys: new Set() }));
+    const out = scratchDir("bundle");
+    await bundleServices(out);
+    bundle = join(out, "mixstack.js");
+
+    const redis = await startTestRedis();
+    const admin = await redisClient(redis.url);
+    await admin.configSet("requirepass", secrets.queuePassword);
+    const influx = await startTestInflux({ authEnabled: true });
+    influxUrl = influx.url;
+    endpoints = { "queue:redis": `127.0.0.1:${redis.port}`, "influxdb:http": `127.0.0.1:${influx.httpPort}`, "influxdb:rpc": influx.backupAddr };
+  });
+
+  function envFor(name: ServiceName, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+    for (const [key, value] of Object.entries(service(topology, name).env)) {
+      env[key] = resolveEnv(value, {
+        text: (t) => t,
+        secret: (ref) => secrets[ref.secret],
+        endpoint: (ref) => endpoints[`${ref.service}:${ref.port}`]!,
+        backupStore: () => "file:///backups",
+      }).join("");
+    }
+    // Loopback ports chosen by the test replace the container ports.
+    return { ...env, ...extra };
+  }
+
+  function bundled(name: string, command: string, env: NodeJS.ProcessEnv, ready: () => Promise<void>): ManagedProcess {
+    return track(
+      new ManagedProcess({
+        name: `bundle ${command}`,
+        command: process.execPath,
+        args: [bundle, command],
+        // As the Dockerfile sets it: the GeoIP data outside node_modules.
+        env: { ...env, GEODATADIR: join(root, "node_modules", "geoip-lite", "data"), LOG_LEVEL: "warn" },
+        cwd: scratchDir(name),
+        ready,
+      }),
+    );
+  }
+
+  it("bootstrap creates the users the worker and Grafana log in with", async () => {
+    const bootstrap = bundled("bootstrap", "bootstrap", envFor("bootstrap"), async () => undefined);
+    await bootstrap.start();
+    expect(await bootstrap.waitForExit(120_000)).toBe(0);
+    const reader = new InfluxClient({ url: influxUrl, username: "mixstack_reader", password: secrets.influxReaderPassword });
+    const databases = await reader.rows("SHOW DATABASES");
+    expect(databases.map((row) => row.name)).toContain("mixevents");
+  });
+
+  it("an event sent to ingest with the project token lands in InfluxDB through the worker", async () => {
+    const ingestPort = await freePort();
+    const metricsPort = await freePort();
+    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+    await bundled("ingest", "ingest", envFor("ingest", { PORT: String(ingestPort) }), () =>
+      waitFor("ingest /readyz", async () => (await fetch(`${ingestUrl}/readyz`)).ok, { timeoutMs: 30_000 }).then(() => undefined),
+    ).start();
+    // METRICS_PORT only because 9464 may be taken on a shared machine; in a container it is the default.
+    await bundled("worker", "worker", envFor("worker", { METRICS_PORT: String(metricsPort) }), () =>
+      waitFor("worker /healthz", async () => (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).ok, { timeoutMs: 30_000 }).then(() => undefined),
+    ).start();
+
+    const event = { event: "deploy_check", properties: { token: secrets.projectToken, distinct_id: "u1", $insert_id: "deploy-check-1", time: Date.now() } };
+    const response = await fetch(`${ingestUrl}/track`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `data=${encodeURIComponent(JSON.stringify([event]))}`,
+    });
+    expect(await response.text()).toBe("1");
+
+    // Read back as Grafana would: the reader user and its password from the same topology.
+    const reader = new InfluxClient({ url: influxUrl, username: "mixstack_reader", password: secrets.influxReaderPassword });
+    const rows = await waitFor(
+      "the event in InfluxDB",
+      async () => {
+        const found = await reader.rows(`SELECT "distinct_id" FROM "events" WHERE "event" = 'deploy_check'`, { db: "mixevents" });
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(rows.map((row) => row.distinct_id)).toEqual(["u1"]);
+  });
+});

@@ -1,0 +1,323 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { evaluateStack, type StackEvaluation } from "../../cli/graph/program";
+import { stackNames } from "../../cli/graph/stack-file";
+import { evaluateOffline, OfflineMocks } from "../../cli/graph/offline";
+import { ConfigError, PROJECT } from "../../config/load";
+import { readStackConfig } from "../../config/pulumi";
+import { createStack } from "../../components/stack";
+import { isPinned } from "../../components/topology";
+import { evaluate, plainStrings, pulumiConfig, resourcesOfType, unwrapSecrets, type Evaluation, type RecordedResource } from "./mocks";
+
+const root = resolve(__dirname, "..", "..");
+const CONTAINER = "docker:index/container:Container";
+const VOLUME = "docker:index/volume:Volume";
+
+interface ContainerInputs {
+  name: string;
+  image: string;
+  envs?: unknown;
+  ports?: Array<{ internal: number; external?: number; ip?: string }>;
+  publishAllPorts?: boolean;
+  volumes?: Array<{ containerPath: string; volumeName?: string; hostPath?: string }>;
+  networksAdvanced?: Array<{ name: string; aliases?: string[] }>;
+  labels?: Array<{ label: string; value: string }>;
+  restart?: string;
+  memory?: number;
+  logDriver?: string;
+  logOpts?: Record<string, string>;
+  healthcheck?: { tests: string[] };
+}
+
+function containers(evaluation: Evaluation): Map<string, { resource: RecordedResource; inputs: ContainerInputs }> {
+  const byService = new Map<string, { resource: RecordedResource; inputs: ContainerInputs }>();
+  for (const resource of resourcesOfType(evaluation, CONTAINER)) {
+    const inputs = resource.inputs as unknown as ContainerInputs;
+    const service = inputs.labels?.find((l) => l.label === "mixstack.service")?.value;
+    if (service) byService.set(service, { resource, inputs });
+  }
+  return byService;
+}
+
+function container(evaluation: Evaluation, service: string): ContainerInputs {
+  const found = containers(evaluation).get(service);
+  if (!found) throw new Error(`no container for ${service}`);
+  return found.inputs;
+}
+
+/** The container's env as a map, secrets unwrapped (the wiring is what is checked here). */
+function envOf(evaluation: Evaluation, service: string): Record<string, string> {
+  const envs = unwrapSecrets(container(evaluation, service).envs) as string[];
+  return Object.fromEntries(envs.map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+}
+
+/** Variable names of the runtime contract: the env table of docs/contracts.md plus Grafana's line. */
+function contractEnvNames(): Set<string> {
+  const contracts = readFileSync(join(root, "docs", "contracts.md"), "utf8");
+  const section = contracts.slice(contracts.indexOf("## Environment"), contracts.indexOf("## Redis"));
+  return new Set([...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!));
+}
+
+const examples = stackNames(root);
+
+describe("example stacks", () => {
+  it("include the default local stack and a remote host with host directories", () => {
+    expect(examples).toEqual(expect.arrayContaining(["local", "remote"]));
+  });
+});
+
+describe.each(examples)("Docker target, stack %s", (stack) => {
+  let evaluation: StackEvaluation;
+  let dataDir: string | undefined;
+
+  beforeAll(async () => {
+    evaluation = await evaluateStack(stack, root);
+    const config = evaluation.stack.topology;
+    dataDir = stack === "remote" ? "/srv/mixstack" : undefined;
+    expect(config.stack).toBe(stack);
+  });
+
+  it.each([
+    ["influxdb", "/var/lib/influxdb"],
+    ["queue", "/data"],
+    ["grafana", "/var/lib/grafana"],
+    ["backup", "/backups"],
+  ])("mounts persistent storage into %s at %s", (service, path) => {
+    const mounts = (container(evaluation, service).volumes ?? []).filter((v) => v.containerPath === path);
+    expect(mounts).toHaveLength(1);
+    const mount = mounts[0]!;
+    if (dataDir) {
+      expect(mount.hostPath).toMatch(new RegExp(`^${dataDir}/`));
+    } else {
+      const volume = resourcesOfType(evaluation, VOLUME).find((v) => v.inputs.name === mount.volumeName);
+      expect(volume, `a docker volume named ${mount.volumeName}`).toBeDefined();
+    }
+  });
+
+  it("keeps the data on destroy by default", () => {
+    const volumes = resourcesOfType(evaluation, VOLUME);
+    if (dataDir) {
+      // Host directories are never deleted by Docker or Pulumi.
+      expect(volumes).toEqual([]);
+      const hostPaths = [...containers(evaluation).values()].flatMap(({ inputs }) => (inputs.volumes ?? []).map((v) => v.hostPath));
+      expect(hostPaths.every((p) => p === undefined || p.startsWith(`${dataDir}/`))).toBe(true);
+    } else {
+      expect(volumes.map((v) => [v.name, v.options.retainOnDelete])).toEqual(volumes.map((v) => [v.name, true]));
+      expect(volumes.length).toBe(4);
+    }
+  });
+
+  it("publishes only ingest's and Grafana's ports; InfluxDB's 8086/8088 and the queue's stay private", () => {
+    const published = [...containers(evaluation).entries()].flatMap(([service, { inputs }]) => {
+      expect(inputs.publishAllPorts ?? false).toBe(false);
+      return (inputs.ports ?? []).map((p) => `${service}:${p.internal}->${p.external}`);
+    });
+    expect(published.sort()).toEqual(["grafana:3000->3000", "ingest:8080->8080"]);
+  });
+
+  it.each([
+    ["ingest", "REDIS_URL", /^redis:\/\/:(\w+)@queue:6379$/],
+    ["worker", "REDIS_URL", /^redis:\/\/:(\w+)@queue:6379$/],
+    ["worker", "INFLUX_URL", /^http:\/\/influxdb:8086$/],
+    ["grafana", "INFLUX_URL", /^http:\/\/influxdb:8086$/],
+    ["bootstrap", "INFLUX_URL", /^http:\/\/influxdb:8086$/],
+    ["backup", "INFLUX_URL", /^http:\/\/influxdb:8086$/],
+    ["backup", "INFLUX_BACKUP_ADDR", /^influxdb:8088$/],
+    ["backup", "REDIS_URL", /^redis:\/\/:(\w+)@queue:6379$/],
+  ])("points %s's %s at the right container and port", (service, variable, pattern) => {
+    expect(envOf(evaluation, service)[variable]).toMatch(pattern);
+  });
+
+  it("reaches each endpoint by a network alias on the one private network", () => {
+    const all = [...containers(evaluation).values()].map(({ inputs }) => inputs);
+    const networks = new Set(all.flatMap((c) => (c.networksAdvanced ?? []).map((n) => n.name)));
+    expect(networks.size).toBe(1);
+    const aliases = Object.fromEntries(
+      [...containers(evaluation).entries()].map(([service, { inputs }]) => [service, inputs.networksAdvanced?.[0]?.aliases ?? []]),
+    );
+    expect(aliases.queue).toContain("queue");
+    expect(aliases.influxdb).toContain("influxdb");
+    const networkResources = resourcesOfType(evaluation, "docker:index/network:Network");
+    expect(networkResources.map((n) => n.inputs.name)).toEqual([...networks]);
+  });
+
+  it("hands every service the same secret as its counterpart", () => {
+    const queuePassword = /^redis:\/\/:(\w+)@/.exec(envOf(evaluation, "ingest").REDIS_URL!)![1];
+    expect(envOf(evaluation, "queue").REDISCLI_AUTH).toBe(queuePassword);
+    expect(envOf(evaluation, "worker").INFLUX_PASSWORD).toBe(envOf(evaluation, "bootstrap").INFLUX_WRITER_PASSWORD);
+    expect(envOf(evaluation, "grafana").INFLUX_READER_PASSWORD).toBe(envOf(evaluation, "bootstrap").INFLUX_READER_PASSWORD);
+    expect(envOf(evaluation, "backup").INFLUX_PASSWORD).toBe(envOf(evaluation, "bootstrap").INFLUX_PASSWORD);
+    expect(envOf(evaluation, "worker").INFLUX_USER).toBe(envOf(evaluation, "bootstrap").INFLUX_WRITER_USER);
+  });
+
+  it("uses only the runtime contract's env names for our services", () => {
+    const contract = contractEnvNames();
+    for (const service of ["ingest", "worker", "bootstrap", "backup"]) {
+      const unknown = Object.keys(envOf(evaluation, service)).filter((name) => !contract.has(name));
+      expect(unknown, `${service} env names missing from docs/contracts.md`).toEqual([]);
+    }
+    const grafanaContract = ["INFLUX_URL", "INFLUX_DB", "INFLUX_READER_USER", "INFLUX_READER_PASSWORD", "GF_SECURITY_ADMIN_PASSWORD"];
+    expect(Object.keys(envOf(evaluation, "grafana"))).toEqual(expect.arrayContaining(grafanaContract));
+  });
+
+  it("configures InfluxDB for auth, tsi1, no reporting and a private backup port", () => {
+    expect(envOf(evaluation, "influxdb")).toMatchObject({
+      INFLUXDB_HTTP_AUTH_ENABLED: "true",
+      INFLUXDB_DATA_INDEX_VERSION: "tsi1",
+      INFLUXDB_REPORTING_DISABLED: "true",
+      INFLUXDB_BIND_ADDRESS: "0.0.0.0:8088",
+    });
+  });
+
+  it("runs the queue with AOF every second, noeviction and a password", () => {
+    const queue = resourcesOfType(evaluation, CONTAINER).find((r) => (r.inputs as { name?: string }).name?.endsWith("-queue"))!;
+    const args = [...(queue.inputs.entrypoints as string[]), ...(queue.inputs.command as string[])].join(" ");
+    expect(args).toContain("--requirepass \"$REDISCLI_AUTH\"");
+    expect(args).toMatch(/--appendonly yes --appendfsync everysec --maxmemory-policy noeviction/);
+  });
+
+  it("gives every long-running container a restart policy, a memory limit and log rotation", () => {
+    for (const [service, { inputs }] of containers(evaluation)) {
+      if (service === "bootstrap" || service === "volume-owner") continue;
+      expect([service, inputs.restart, inputs.memory! > 0, inputs.logDriver, inputs.logOpts]).toEqual([
+        service,
+        "unless-stopped",
+        true,
+        "json-file",
+        { "max-size": "10m", "max-file": "5" },
+      ]);
+    }
+  });
+
+  it.each(["influxdb", "queue", "ingest", "worker", "grafana"])("health-checks %s", (service) => {
+    expect(container(evaluation, service).healthcheck?.tests[0]).toBe("CMD-SHELL");
+  });
+
+  it("runs bootstrap to completion before the worker and Grafana start", () => {
+    const bootstrap = containers(evaluation).get("bootstrap")!;
+    expect(bootstrap.inputs).toMatchObject({ attach: true, mustRun: false, restart: "no", command: ["bootstrap"] });
+    for (const service of ["worker", "grafana", "backup"]) {
+      const dependent = containers(evaluation).get(service)!;
+      expect(dependent.resource.options.dependsOn).toContain(bootstrap.resource.name);
+      expect(dependent.inputs.labels).toContainEqual({ label: "mixstack.after.bootstrap", value: "0" });
+    }
+  });
+
+  it("runs the backup scheduler with the backup env and the backups store", () => {
+    const backup = container(evaluation, "backup");
+    expect((backup as unknown as { command: string[] }).command).toEqual(["scheduler"]);
+    expect(envOf(evaluation, "backup")).toMatchObject({
+      BACKUP_TARGET: "file:///backups",
+      BACKUP_SCHEDULE: stack === "remote" ? "30 2 * * *" : "0 3 * * *",
+      MIXSTACK_STACK: stack,
+    });
+  });
+
+  it("pins every image: third-party tags exact, our builds deployed by image ID", () => {
+    const pulled = resourcesOfType(evaluation, "docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name as string);
+    const built = resourcesOfType(evaluation, "docker:index/image:Image").map((r) => r.inputs.imageName as string);
+    expect(pulled.sort()).toEqual(["influxdb:1.12.4", "valkey/valkey:8.1.8"]);
+    expect([...pulled, ...built].filter((ref) => !isPinned(ref))).toEqual([]);
+    const images = resourcesOfType(evaluation, CONTAINER).map((r) => r.inputs.image as string);
+    expect(images.filter((image) => !/^sha256:[0-9a-f]{64}$/.test(image))).toEqual([]);
+  });
+
+  it("never shows a secret in plain text anywhere in the graph or the outputs", () => {
+    expect(evaluation.generatedSecrets.length).toBeGreaterThan(0);
+    const visible = evaluation.resources.flatMap((r) => plainStrings(r.inputs, `${r.type}:${r.name}`));
+    const leaks = visible.filter(({ text }) => evaluation.generatedSecrets.some((secret) => text.includes(secret)));
+    expect(leaks).toEqual([]);
+    for (const key of ["projectToken", "mixpanelSnippet", "grafanaAdminPassword"]) expect([key, evaluation.outputs[key]?.secret]).toEqual([key, true]);
+    for (const key of ["ingestUrl", "grafanaUrl", "backupTarget", "backupJob"]) expect([key, evaluation.outputs[key]?.secret]).toEqual([key, false]);
+  });
+
+  it("gives every resource a unique name", () => {
+    const names = evaluation.resources.map((r) => r.name);
+    expect(names.length).toBe(new Set(names).size);
+  });
+});
+
+describe("Docker target, configured secrets and options", () => {
+  const given = {
+    projectToken: "tok0123456789abcdef",
+    apiSecret: "apisecret0123456789",
+    influxAdminPassword: "admin-password-0123",
+    grafanaAdminPassword: "grafana-password-0123",
+    queuePassword: "queue-password-0123",
+  };
+
+  it("keeps configured secrets out of every plain input", async () => {
+    const evaluation = await evaluate(
+      { stack: "local", values: { platform: "docker", ...given }, secretKeys: Object.keys(given) },
+      () => ({ ...createStack(readStackConfig()).outputs }),
+    );
+    const visible = evaluation.resources.flatMap((r) => plainStrings(r.inputs));
+    const leaks = visible.filter(({ text }) => Object.values(given).some((secret) => text.includes(secret)));
+    expect(leaks).toEqual([]);
+    // Only the secrets nobody configured are generated.
+    expect(resourcesOfType(evaluation, "random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual([
+      "mixstack-secrets-influx-reader-password",
+      "mixstack-secrets-influx-writer-password",
+    ]);
+    expect(envOf(evaluation, "ingest").REDIS_URL).toBe("redis://:queue-password-0123@queue:6379");
+    expect(evaluation.outputs.projectToken).toEqual({ value: given.projectToken, secret: true });
+  });
+
+  it("deletes the volumes on destroy only when the stack says so", async () => {
+    const evaluation = await evaluate({ values: { platform: "docker", keepDataOnDestroy: "false" } }, () => ({ ...createStack(readStackConfig()).outputs }));
+    expect(resourcesOfType(evaluation, VOLUME).map((v) => v.options.retainOnDelete)).toEqual([false, false, false, false]);
+  });
+
+  it("publishes on the configured host ports and address", async () => {
+    const evaluation = await evaluate(
+      { values: { platform: "docker", docker: { ingestPort: 9080, grafanaPort: 9300, bindAddress: "10.0.0.5", publicHost: "a.example" } } },
+      () => ({ ...createStack(readStackConfig()).outputs }),
+    );
+    expect(container(evaluation, "ingest").ports).toEqual([{ internal: 8080, external: 9080, ip: "10.0.0.5", protocol: "tcp" }]);
+    expect(container(evaluation, "grafana").ports).toEqual([{ internal: 3000, external: 9300, ip: "10.0.0.5", protocol: "tcp" }]);
+    expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value]).toEqual(["http://a.example:9080", "http://a.example:9300"]);
+  });
+
+  it("talks to a remote engine through its own provider", async () => {
+    const evaluation = await evaluate(
+      { values: { platform: "docker", docker: { host: "ssh://deploy@h.example", sshOpts: ["-p", "2222"] } } },
+      () => ({ ...createStack(readStackConfig()).outputs }),
+    );
+    expect(resourcesOfType(evaluation, "pulumi:providers:docker").map((p) => [p.inputs.host, p.inputs.sshOpts])).toEqual([
+      ["ssh://deploy@h.example", JSON.stringify(["-p", "2222"])],
+    ]);
+    expect(evaluation.outputs.backupJob?.value).toEqual({
+      platform: "docker",
+      dockerHost: "ssh://deploy@h.example",
+      network: "mixstack-test",
+      container: "mixstack-test-backup",
+    });
+  });
+
+  it("backs up to a configured URL without a backups volume", async () => {
+    const evaluation = await evaluate({ values: { platform: "docker", backup: { target: "s3://bucket/mixstack" } } }, () => ({
+      ...createStack(readStackConfig()).outputs,
+    }));
+    expect(envOf(evaluation, "backup").BACKUP_TARGET).toBe("s3://bucket/mixstack");
+    expect(container(evaluation, "backup").volumes).toEqual([]);
+    expect(evaluation.outputs.backupTarget?.value).toBe("s3://bucket/mixstack");
+  });
+});
+
+describe("a bad stack config", () => {
+  it.each([
+    ["a wrong type", { platform: "docker", influxdb: { memoryMb: "lots" } }, 'mixstack:influxdb.memoryMb: expected a number, got "lots"'],
+    ["an unknown platform", { platform: "azure" }, 'mixstack:platform: unknown platform "azure" (supported: docker)'],
+    ["a missing required key", { docker: { ingestPort: 8080 } }, "mixstack:platform: is required (one of: docker)"],
+  ])("with %s fails before any resource is created", async (_name, values, message) => {
+    const mocks = new OfflineMocks();
+    const run = evaluateOffline(
+      { project: PROJECT, stack: "broken", ...pulumiConfig({ values }), run: () => ({ ...createStack(readStackConfig()).outputs }) },
+      mocks,
+    );
+    await expect(run).rejects.toThrow(ConfigError);
+    await expect(run).rejects.toThrow(`invalid stack config in stacks/Pulumi.broken.yaml:\n  ${message}`);
+    expect(mocks.registered.filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+  });
+});

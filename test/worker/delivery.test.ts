@@ -1,0 +1,116 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { InfluxClient } from "../../services/core/influx";
+import type { Pipeline } from "../../services/dev/pipeline";
+import { waitFor } from "../../services/dev/ports";
+import { scratchDir } from "../harness/services";
+import { countEvents, influxOf, makeEvents, sendEvents, startTestPipeline, waitForCount, waitForDrained } from "./support";
+
+/**
+ * Exactly-once effect through crashes and restarts: N events accepted by ingest are N points in
+ * InfluxDB. Events go through ingest's HTTP API; the worker processes are real `mixstack worker`s.
+ */
+describe("delivery: N events sent through ingest are N points", () => {
+  let pipeline: Pipeline;
+  let influx: InfluxClient;
+  let dir: string;
+  const count = (name: string) => countEvents(influx, pipeline.database, `"event" = '${name}'`);
+
+  beforeAll(async () => {
+    dir = scratchDir("delivery");
+    pipeline = await startTestPipeline({
+      dir,
+      workers: 2,
+      // Short enough for a test to see a dead worker's entries taken over.
+      workerEnv: { WORKER_CLAIM_IDLE_MS: "3000", WORKER_CLAIM_INTERVAL_MS: "500" },
+    });
+    influx = influxOf(pipeline);
+  });
+
+  it("writes N events as N points, and the same batches sent again leave N", async () => {
+    const events = makeEvents("deliver-once", 2000);
+    await sendEvents(pipeline, events);
+    await waitForCount(() => count("deliver-once"), 2000);
+    await sendEvents(pipeline, events);
+    await waitForDrained(pipeline);
+    expect(await count("deliver-once")).toBe(2000);
+    const [distinct] = await influx.rows(`SELECT count(distinct("insert_id")) FROM "events" WHERE "event" = 'deliver-once'`, { db: pipeline.database });
+    expect(distinct?.count).toBe(2000);
+  });
+
+  async function eventsWrittenByEachWorker(): Promise<number[]> {
+    return Promise.all(
+      pipeline.workerMetricsUrls.map(async (url) => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        return Number(/^mixstack_worker_events_written_total (\d+)/m.exec(text)?.[1] ?? 0);
+      }),
+    );
+  }
+
+  it("two workers share the stream without double counting", async () => {
+    const before = await eventsWrittenByEachWorker();
+    const events = makeEvents("two-workers", 3000);
+    await Promise.all([sendEvents(pipeline, events.slice(0, 1500)), sendEvents(pipeline, events.slice(1500))]);
+    await waitForCount(() => count("two-workers"), 3000);
+    await waitForDrained(pipeline);
+    expect(await count("two-workers")).toBe(3000);
+    const after = await eventsWrittenByEachWorker();
+    // Each worker wrote its share (the metric counts what each one wrote); together exactly the N events.
+    const shares = after.map((value, index) => value - before[index]!);
+    expect(shares.reduce((sum, value) => sum + value, 0)).toBe(3000);
+  });
+
+  it("workers killed with SIGKILL mid-stream and restarted leave exactly N", async () => {
+    const events = makeEvents("sigkill", 5000);
+    const sending = sendEvents(pipeline, events);
+    await waitFor("the first points", async () => (await count("sigkill")) > 0, { timeoutMs: 60_000, intervalMs: 20 });
+    await Promise.all(pipeline.workers.map((worker) => worker.kill()));
+    const atKill = await count("sigkill");
+    await sending; // ingest keeps accepting while no worker runs
+    await pipeline.workers[0]!.start(); // same consumer name: reads its own pending entries first
+    await pipeline.workers[1]!.start();
+    await waitForCount(() => count("sigkill"), 5000);
+    await waitForDrained(pipeline);
+    expect(atKill).toBeLessThan(5000);
+    expect(await count("sigkill")).toBe(5000);
+  });
+
+  it("entries held by a worker that died are taken over by the other one (XAUTOCLAIM)", async () => {
+    const events = makeEvents("taken-over", 4000);
+    const sending = sendEvents(pipeline, events);
+    await waitFor("the first points", async () => (await count("taken-over")) > 0, { timeoutMs: 60_000, intervalMs: 20 });
+    await pipeline.workers[1]!.kill();
+    const atKill = await count("taken-over");
+    await sending;
+    await waitForCount(() => count("taken-over"), 4000);
+    await waitForDrained(pipeline);
+    expect(atKill).toBeLessThan(4000);
+    expect(await count("taken-over")).toBe(4000);
+    await pipeline.workers[1]!.start();
+  });
+
+  it("Redis restarted (AOF) while events flow: every accepted event is written, once", async () => {
+    const events = makeEvents("redis-restart", 4000);
+    const sending = sendEvents(pipeline, events); // retries the 503s ingest answers while Redis is down
+    await waitFor("the first points", async () => (await count("redis-restart")) > 0, { timeoutMs: 60_000, intervalMs: 20 });
+    const atRestart = await count("redis-restart");
+    await pipeline.redis.restart();
+    await sending;
+    await waitForCount(() => count("redis-restart"), 4000);
+    await waitForDrained(pipeline);
+    expect(atRestart).toBeLessThan(4000);
+    expect(await count("redis-restart")).toBe(4000);
+  });
+
+  it("a Redis that lost its data (no stream, no group): the worker creates the group again and keeps writing", async () => {
+    await pipeline.redis.stop();
+    rmSync(join(dir, "redis", "appendonlydir"), { recursive: true, force: true });
+    await pipeline.redis.start();
+    const events = makeEvents("after-data-loss", 500);
+    await sendEvents(pipeline, events);
+    await waitForCount(() => count("after-data-loss"), 500);
+    await waitForDrained(pipeline);
+    expect(await count("after-data-loss")).toBe(500);
+  });
+});

@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisKeys, type JsonValue, type ProfileOps, type ProfileUpdate } from "../../services/core/queue";
+import { lastSeenValue, parseProfile, planOperations, planUpdates } from "../../services/worker/profile-ops";
+import { applyProfileEntry } from "../../services/worker/profile-store";
+import { createRedisConnection, type RedisConnection } from "../../services/worker/redis-connection";
+import { startTestRedis } from "../harness/services";
+
+describe("planOperations", () => {
+  it.each<[string, ProfileOps, "user" | "group", Array<[string, Array<[string, string]>]>]>([
+    ["applies several operations in the fixed order", { $unset: ["x"], $set: { a: 1 }, $set_once: { b: "2" } }, "user", [
+      ["$set_once", [["b", '"2"']]],
+      ["$set", [["a", "1"]]],
+      ["$unset", [["x", ""]]],
+    ]],
+    ["applies $delete alone", { $delete: true, $set: { a: 1 } }, "user", [["$delete", []]]],
+    ["skips $add values that are not numbers", { $add: { n: 2, s: "3" as unknown as number, z: -1.5 } }, "user", [["$add", [["n", "2"], ["z", "-1.5"]]]]],
+    ["wraps a single $union value in a list", { $union: { tags: "x" as unknown as JsonValue[] } }, "user", [["$union", [["tags", '["x"]']]]]],
+    ["keeps nulls and dates as given", { $set_once: { medium: null, when: "2024-01-02T03:04:05" } }, "user", [["$set_once", [["medium", "null"], ["when", '"2024-01-02T03:04:05"']]]]],
+    ["does not apply $append to groups", { $append: { list: "z" }, $set: { a: 1 } }, "group", [["$set", [["a", "1"]]]]],
+    ["leaves out operations with nothing to do", { $set: {}, $add: { s: "x" as unknown as number } }, "user", []],
+    ["accepts $unset with a single name", { $unset: "b" as unknown as string[] }, "user", [["$unset", [["b", ""]]]]],
+  ])("%s", (_, ops, kind, expected) => {
+    expect(planOperations(ops, kind).map((operation) => [operation.op, operation.pairs])).toEqual(expected);
+  });
+});
+
+describe("planUpdates", () => {
+  it("orders the updates of one entry by $time, arrival order for ties, and keeps their item index", () => {
+    const updates: ProfileUpdate[] = [
+      { distinctId: "a", time: 300, ignoreTime: false, ops: { $set: { x: 1 } } },
+      { distinctId: "b", time: 100, ignoreTime: true, ops: { $set: { x: 1 } } },
+      { distinctId: "c", time: 300, ignoreTime: false, ops: { $set: { x: 1 } } },
+    ];
+    const planned = planUpdates("engage", updates, [0, 1, 2]);
+    expect(planned.map((update) => [update.target.id, update.index])).toEqual([
+      ["b", 1],
+      ["a", 0],
+      ["c", 2],
+    ]);
+    expect(planned.map((update) => update.lastSeen)).toEqual([undefined, lastSeenValue(300), lastSeenValue(300)]);
+  });
+});
+
+describe("profile operations applied by the Lua script in a real redis-server", () => {
+  let redis: RedisConnection;
+  let entryNumber = 0;
+
+  beforeAll(async () => {
+    const server = await startTestRedis();
+    redis = createRedisConnection(server.url);
+    await redis.connect();
+  });
+  afterAll(async () => {
+    await redis.close();
+  });
+
+  /** Adds a stream entry (the script checks it exists) and applies the updates as that entry. */
+  async function apply(updates: ProfileUpdate[], entryId?: string) {
+    const id = entryId ?? String(await redis.sendCommand(["XADD", redisKeys.stream, "*", "n", String((entryNumber += 1))]));
+    const records = await applyProfileEntry(redis, "user", planUpdates("engage", updates, updates.map((_, index) => index)), { entryId: id, markerId: id, ttlSeconds: 60 });
+    return { id, records };
+  }
+
+  async function profile(distinctId: string): Promise<Record<string, JsonValue>> {
+    const hash = (await redis.sendCommand(["HGETALL", redisKeys.profile(distinctId)])) as string[];
+    const object: Record<string, string> = {};
+    for (let index = 0; index < hash.length; index += 2) object[hash[index]!] = hash[index + 1]!;
+    const { $last_seen: _, ...rest } = parseProfile(object);
+    return rest;
+  }
+
+  const update = (distinctId: string, ops: ProfileOps, time = 1_700_000_000_000, ignoreTime = true): ProfileUpdate => ({ distinctId, time, ignoreTime, ops });
+
+  it.each<[string, ProfileOps[], Record<string, JsonValue>]>([
+    ["$set overwrites", [{ $set: { a: 1 } }, { $set: { a: 2, b: "x" } }], { a: 2, b: "x" }],
+    ["$set_once keeps what is there", [{ $set: { a: 1 } }, { $set_once: { a: 2, b: 2 } }], { a: 1, b: 2 }],
+    ["$add counts from 0 and adds", [{ $add: { n: 2 } }, { $add: { n: 2 } }, { $add: { n: -0.5 } }], { n: 3.5 }],
+    ["$add formats sums as JavaScript does", [{ $add: { f: 0.1 } }, { $add: { f: 0.2 } }, { $add: { big: 123456789012 } }], { f: 0.30000000000000004, big: 123456789012 }],
+    ["$add skips a property that holds a non-number", [{ $set: { s: "5" } }, { $add: { s: 1 } }], { s: "5" }],
+    ["$union adds each value once, existing duplicates stay", [{ $set: { t: ["x", "x"] } }, { $union: { t: ["x", "y", "y", 3] } }], { t: ["x", "x", "y", 3] }],
+    ["$union compares whole values, objects included", [{ $union: { t: [{ a: [1, ","] }, "b"] } }, { $union: { t: [{ a: [1, ","] }] } }], { t: [{ a: [1, ","] }, "b"] }],
+    ["$union on a non-list makes a list", [{ $set: { t: "solo" } }, { $union: { t: ["x"] } }], { t: ["solo", "x"] }],
+    ["$append allows duplicates and starts a list", [{ $append: { l: "z" } }, { $append: { l: "z" } }, { $append: { l: { k: "v" } } }], { l: ["z", "z", { k: "v" }] }],
+    ["$append on a non-list makes a list", [{ $set: { l: 1 } }, { $append: { l: 2 } }], { l: [1, 2] }],
+    ["$remove removes every equal element", [{ $set: { t: ["x", "y", "x", '"x"'] } }, { $remove: { t: "x" } }], { t: ["y", '"x"'] }],
+    ["$remove of the last element leaves an empty list", [{ $set: { t: ["x"] } }, { $remove: { t: "x" } }], { t: [] }],
+    ["$remove on a non-list does nothing", [{ $set: { t: "x" } }, { $remove: { t: "x" } }], { t: "x" }],
+    ["$unset deletes properties", [{ $set: { a: 1, b: 2 } }, { $unset: ["b", "missing"] }], { a: 1 }],
+    ["strings with quotes, commas and brackets survive list operations", [{ $union: { t: ['a"]', "b,[c", "\\"] } }, { $remove: { t: "b,[c" } }], { t: ['a"]', "\\"] }],
+  ])("%s", async (name, steps, expected) => {
+    const distinctId = `case ${name}`;
+    for (const ops of steps) await apply([update(distinctId, ops)]);
+    expect(await profile(distinctId)).toEqual(expected);
+  });
+
+  it("reference §6 case 8: the sequence of operations gives {a:1, n:4, tags:[y], list:[z]}, then $delete removes it", async () => {
+    const steps: ProfileOps[] = [
+      { $set: { a: 1 } },
+      { $set_once: { a: 2, b: 2 } },
+      { $add: { n: 2 } },
+      { $add: { n: 2 } },
+      { $union: { tags: ["x", "x", "y"] } },
+      { $append: { list: "z" } },
+      { $remove: { tags: "x" } },
+      { $unset: ["b"] },
+    ];
+    for (const ops of steps) await apply([update("case8", ops, Date.now(), false)]);
+    expect(await profile("case8")).toEqual({ a: 1, n: 4, tags: ["y"], list: ["z"] });
+    expect(await redis.sendCommand(["SISMEMBER", redisKeys.profileIndex, "case8"])).toBe(1);
+    await apply([update("case8", { $delete: true })]);
+    expect(await redis.sendCommand(["EXISTS", redisKeys.profile("case8")])).toBe(0);
+    expect(await redis.sendCommand(["SISMEMBER", redisKeys.profileIndex, "case8"])).toBe(0);
+  });
+
+  it("applies an entry once: a re-delivery gets the same records back and changes nothing", async () => {
+    const first = await apply([update("once", { $add: { n: 1 } }), update("once", { $add: { n: 1 } })]);
+    const again = await apply([update("once", { $add: { n: 1 } }), update("once", { $add: { n: 1 } })], first.id);
+    expect(await profile("once")).toEqual({ n: 2 });
+    expect(again.records).toEqual(first.records);
+    expect(first.records).toMatchObject([
+      { op: "$add", id: "once", created: true },
+      { op: "$add", id: "once", created: false },
+    ]);
+  });
+
+  it("does not apply an entry that is no longer in the stream (another worker finished it)", async () => {
+    const id = String(await redis.sendCommand(["XADD", redisKeys.stream, "*", "n", "gone"]));
+    await redis.sendCommand(["XDEL", redisKeys.stream, id]);
+    const { records } = await apply([update("gone", { $set: { a: 1 } })], id);
+    expect(records).toBe("gone");
+    expect(await redis.sendCommand(["EXISTS", redisKeys.profile("gone")])).toBe(0);
+  });
+
+  it("sets $last_seen from the update time unless $ignore_time, and never moves it back", async () => {
+    const lastSeen = async () => JSON.parse(((await redis.sendCommand(["HGET", redisKeys.profile("seen"), "$last_seen"])) as string) ?? "null");
+    await apply([update("seen", { $set: { a: 1 } }, Date.UTC(2024, 0, 2, 3, 4, 5), false)]);
+    expect(await lastSeen()).toBe("2024-01-02T03:04:05");
+    await apply([update("seen", { $set: { a: 2 } }, Date.UTC(2023, 0, 1), false)]);
+    expect(await lastSeen()).toBe("2024-01-02T03:04:05");
+    await apply([update("seen", { $set: { a: 3 } }, Date.UTC(2025, 0, 1), true)]);
+    expect(await lastSeen()).toBe("2024-01-02T03:04:05");
+  });
+
+  it("$unset and $remove on a profile that does not exist do not create it", async () => {
+    const { records } = await apply([update("nobody", { $unset: ["a"] }, 1000, false), update("nobody", { $remove: { t: "x" } }, 1000, false)]);
+    expect(await redis.sendCommand(["EXISTS", redisKeys.profile("nobody")])).toBe(0);
+    expect(await redis.sendCommand(["SISMEMBER", redisKeys.profileIndex, "nobody"])).toBe(0);
+    expect(records).toMatchObject([{ created: false }, { created: false }]);
+  });
+});
