@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { configReference } from "../../config/reference";
 import { mermaidFor } from "./command";
 import { evaluateStack } from "./program";
-import { stackNames } from "./stack-file";
+import { stackNames, stackPlatform } from "./stack-file";
 
 /**
  * The generated parts of docs/deploy.md: the configuration reference and each example stack's
@@ -12,7 +12,8 @@ import { stackNames } from "./stack-file";
  */
 export async function generatedSections(root: string): Promise<Record<string, string>> {
   const sections: Record<string, string> = { "config-reference": configReference() };
-  for (const stack of stackNames(root)) {
+  // This page is the Docker target's; the clouds' diagrams are in their own pages (docs/gcp.md).
+  for (const stack of stackNames(root).filter((name) => stackPlatform(name, root) === "docker")) {
     sections[`diagram-${stack}`] = `\`\`\`mermaid\n${mermaidFor(stack, await evaluateStack(stack, root))}\`\`\`\n`;
   }
   return sections;

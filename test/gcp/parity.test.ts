@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createStack } from "../../components/stack";
-import { expectedSummary, type DeploymentSummary, type VolumeSubstitutions } from "../../components/topology";
+import { volumeSubstitutions } from "../../components/platforms";
+import { expectedSummary, type DeploymentSummary } from "../../components/topology";
 import { readStackConfig } from "../../config/pulumi";
 import { evaluate } from "../pulumi/mocks";
 import { evaluateExample, gcpBase, gcpTopology } from "./support";
@@ -12,7 +13,7 @@ import { evaluateExample, gcpBase, gcpTopology } from "./support";
  * `preferred` volume is ephemeral on Cloud Run.
  */
 
-const GCP_SUBSTITUTIONS: VolumeSubstitutions = { backupsInObjectStore: true, preferredEphemeral: true };
+const GCP_SUBSTITUTIONS = volumeSubstitutions.gcp;
 
 async function summaryOf(values: Record<string, unknown>, stack: string): Promise<DeploymentSummary> {
   const evaluation = await evaluate({ stack, values }, () => {
