@@ -25,6 +25,6 @@ export const platformFactories: {
  */
 export const volumeSubstitutions: { [P in PlatformName]: VolumeSubstitutions } = {
   docker: {},
-  // Backups in the GCS bucket; Grafana's `preferred` volume is Cloud Run's in-memory filesystem.
-  gcp: { backupsInObjectStore: true, preferredEphemeral: true },
+  // Grafana's `preferred` volume is Cloud Run's in-memory filesystem.
+  gcp: { preferredEphemeral: true },
 };

@@ -619,19 +619,17 @@ export function edgeLabel(from: ServiceName, to: ServiceName, containerPort: num
 }
 
 /**
- * Volumes a platform legitimately provides otherwise (docs/topology.md, "The parity test"):
- * `backupsInObjectStore` — the backups volume is replaced by the platform's bucket (S3, GCS);
- * `preferredEphemeral` — `persistence: preferred` volumes are ephemeral (e.g. Grafana on Cloud Run).
+ * What a platform may legitimately leave out of its summary's volumes (docs/topology.md, "The
+ * parity test"): `preferredEphemeral`, its `persistence: preferred` volumes are ephemeral (Grafana
+ * on Cloud Run). A backups volume replaced by the platform's bucket still counts as deployed.
  */
 export interface VolumeSubstitutions {
-  backupsInObjectStore?: boolean;
   preferredEphemeral?: boolean;
 }
 
 /** The summary any platform must produce for this topology. */
 export function expectedSummary(topology: Topology, substitutions: VolumeSubstitutions = {}): DeploymentSummary {
-  const kept = (volume: VolumeSpec) =>
-    !(substitutions.backupsInObjectStore && volume.purpose === "backups") && !(substitutions.preferredEphemeral && volume.persistence === "preferred");
+  const kept = (volume: VolumeSpec) => !(substitutions.preferredEphemeral && volume.persistence === "preferred");
   return {
     services: topology.services
       .map((spec) => ({

@@ -356,7 +356,9 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
             return [{ name: spec.name, kind: spec.kind, image: imageLabel(spec.image), publicPorts: [], volumes: unit.mounts.map((m) => m.containerPath).sort(), command: spec.command ?? [] }];
           }
           if (workload) {
-            return [{ name: spec.name, kind: spec.kind, image: imageLabel(spec.image), publicPorts: [...workload.publicPorts].sort((a, b) => a - b), volumes: [], command: spec.command ?? [] }];
+            // A backups volume is replaced by the bucket the service is told to write to (docs/topology.md).
+            const bucketVolumes = bucket && storeUsers.includes(spec) ? spec.volumes.filter((v) => v.purpose === "backups").map((v) => v.path) : [];
+            return [{ name: spec.name, kind: spec.kind, image: imageLabel(spec.image), publicPorts: [...workload.publicPorts].sort((a, b) => a - b), volumes: bucketVolumes.sort(), command: spec.command ?? [] }];
           }
           if (managedResources.has(spec.name)) {
             return [{ name: spec.name, kind: spec.kind, image: MANAGED_IMAGE_LABEL, publicPorts: [], volumes: [], command: [] }];
