@@ -38,7 +38,10 @@ export interface PlatformDeployment {
   readonly grafanaUrl: pulumi.Output<string>;
   /** Where backups go: `file:///...` on the Docker host, `s3://...`, `gs://...`. */
   readonly backupTarget: pulumi.Output<string>;
-  readonly backupJob: pulumi.Output<BackupJob>;
+  /** Undefined when the stack has no backup job (an external InfluxDB; see `notices`). */
+  readonly backupJob: pulumi.Output<BackupJob | undefined>;
+  /** What the operator must know about this deployment (the topology's notices plus the platform's own). */
+  readonly notices?: pulumi.Output<string[]>;
   /** What was deployed and wired, built from the resources created: the parity contract. */
   readonly summary: pulumi.Output<DeploymentSummary>;
 }

@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, stackFile } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import type { BackupJob, PlatformDeployment } from "./platform";
 import { platformFactories } from "./platforms";
@@ -13,7 +12,8 @@ export interface StackOutputs {
   projectToken: pulumi.Output<string>;
   mixpanelSnippet: pulumi.Output<string>;
   backupTarget: pulumi.Output<string>;
-  backupJob: pulumi.Output<BackupJob>;
+  backupJob: pulumi.Output<BackupJob | undefined>;
+  notices: pulumi.Output<string[]>;
   grafanaAdminPassword: pulumi.Output<string>;
 }
 
@@ -29,9 +29,6 @@ export interface Stack {
  */
 export function createStack(config: StackConfig): Stack {
   const topology = buildTopology(config);
-  if (config.platform === "docker" && topology.managed.length > 0) {
-    throw new ConfigError(stackFile(config.stack), [{ key: "mixstack:queue.managed", message: "is not available on platform docker (the queue runs as a container)" }]);
-  }
   const secrets = new StackSecrets("mixstack-secrets", { names: topology.secrets, given: config.secrets });
   const args = { topology, secrets: secrets.values };
   let deployment: PlatformDeployment;
@@ -56,6 +53,7 @@ export function createStack(config: StackConfig): Stack {
       ),
       backupTarget: deployment.backupTarget,
       backupJob: deployment.backupJob,
+      notices: deployment.notices ?? pulumi.output(topology.notices),
       grafanaAdminPassword: secrets.values.grafanaAdminPassword,
     },
   };

@@ -161,6 +161,12 @@ export interface ServiceSpec {
   schedule?: JobSchedule;
   /** Seconds between SIGTERM and SIGKILL. */
   stopGraceSeconds: number;
+  /**
+   * Set when the stack config asks for the platform's managed equivalent (`queue.managed`): no
+   * container, image, command or volume of ours; clients connect with TLS. Platforms without one
+   * never see it (the config refuses the option).
+   */
+  managed?: { engine: "valkey" };
 }
 
 export interface Topology {
@@ -171,11 +177,8 @@ export interface Topology {
   /** Backups written to the platform's own store (`backupStore` reference) or to a configured URL. */
   backupTarget: { kind: "platform" } | { kind: "url"; url: string };
   keepDataOnDestroy: boolean;
-  /**
-   * Stateful services the stack config replaces by the platform's managed offering
-   * (`queue.managed`): their spec stays (ports, env) so endpoints resolve, but no container runs.
-   */
-  managed: ServiceName[];
+  /** Consequences of the config the operator must be told (platforms log them; a stack output lists them). */
+  notices: string[];
 }
 
 export const env = {
@@ -195,8 +198,10 @@ const nodeHttpCheck = (port: number, path: string) =>
 /** Builds the topology of one stack from its validated config. Pure. */
 export function buildTopology(config: StackConfig): Topology {
   const influx = config.influxdb;
-  const redisUrl: EnvValue = ["redis://:", env.secret("queuePassword"), "@", env.endpoint("queue", "redis")];
-  const influxUrl: EnvValue = ["http://", env.endpoint("influxdb", "http")];
+  const external = influx.external;
+  // A managed queue only accepts TLS connections.
+  const redisUrl: EnvValue = [config.queue.managed ? "rediss://:" : "redis://:", env.secret("queuePassword"), "@", env.endpoint("queue", "redis")];
+  const influxUrl: EnvValue = external ? [external.url.replace(/\/+$/, "")] : ["http://", env.endpoint("influxdb", "http")];
   const logLevel = text(config.logLevel);
   const backupTarget: Topology["backupTarget"] = config.backup.target
     ? { kind: "url", url: config.backup.target }
@@ -468,7 +473,18 @@ export function buildTopology(config: StackConfig): Topology {
     },
   ];
 
-  const withEdges = services.map((service) => ({ ...service, talksTo: edgesOf(service) }));
+  // An external InfluxDB replaces ours, and the backup job (influxd backup over its RPC port) goes with it.
+  const removed = new Set<ServiceName>(external ? ["influxdb", "backup"] : []);
+  const selected = services
+    .filter((spec) => !removed.has(spec.name))
+    .map((spec) => ({ ...spec, dependsOn: spec.dependsOn.filter((dependency) => !removed.has(dependency.service)) }))
+    .map((spec) => (spec.name === "queue" && config.queue.managed ? asManaged(spec) : spec));
+  const notices = external
+    ? [
+        `InfluxDB is external (${external.url}): the stack deploys no InfluxDB and no backup job; backing up that database is its provider's job.`,
+      ]
+    : [];
+  const withEdges = selected.map((service) => ({ ...service, talksTo: edgesOf(service) }));
   const secrets = secretNames.filter((name) =>
     withEdges.some((service) => Object.values(service.env).some((value) => references(value).some((ref) => ref.kind === "secret" && ref.secret === name))),
   );
@@ -478,8 +494,13 @@ export function buildTopology(config: StackConfig): Topology {
     secrets,
     backupTarget,
     keepDataOnDestroy: config.keepDataOnDestroy,
-    managed: config.queue.managed ? ["queue"] : [],
+    notices,
   };
+}
+
+/** The platform runs this service from its managed offering: nothing of the container remains. */
+function asManaged(spec: Omit<ServiceSpec, "talksTo">): Omit<ServiceSpec, "talksTo"> {
+  return { ...spec, entrypoint: undefined, command: undefined, env: {}, volumes: [], managed: { engine: "valkey" } };
 }
 
 /** The references of one env value, in order. */
@@ -614,6 +635,11 @@ export function imageLabel(image: ImageSpec): string {
   return image.kind === "pinned" ? image.ref : `build:${image.build}`;
 }
 
+/** `managed:valkey` for a managed service, the image label otherwise. */
+export function serviceImageLabel(spec: ServiceSpec): string {
+  return spec.managed ? `managed:${spec.managed.engine}` : imageLabel(spec.image);
+}
+
 export function edgeLabel(from: ServiceName, to: ServiceName, containerPort: number): string {
   return `${from} -> ${to}:${containerPort}`;
 }
@@ -635,7 +661,7 @@ export function expectedSummary(topology: Topology, substitutions: VolumeSubstit
       .map((spec) => ({
         name: spec.name,
         kind: spec.kind,
-        image: imageLabel(spec.image),
+        image: serviceImageLabel(spec),
         publicPorts: spec.ports.filter((p) => p.public).map((p) => p.port).sort((a, b) => a - b),
         volumes: spec.volumes.filter(kept).map((v) => v.path).sort(),
         command: spec.command ?? [],

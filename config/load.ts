@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { platformSections, platformNames, type PlatformName } from "./platforms";
+import { platformChecks, platformOptions, platformSections, platformNames, type PlatformName } from "./platforms";
 import { baseSchema, type StackConfig } from "./schema";
 import { secretNames, type SecretName, type SecretValues } from "./secrets";
 
@@ -73,6 +73,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
       else problems.push(...describeIssues(parsed.error.issues, data[platform] ?? {}, [platform], secretKeys));
     }
   }
+  if (base.success) problems.push(...optionProblems(base.data, platform, secretKeys), ...(platformChecks[platform]?.(base.data, PROJECT) ?? []));
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   const parsed = base.data!;
@@ -87,6 +88,30 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   }
   config[platform] = section;
   return config as StackConfig;
+}
+
+/** Options the chosen platform does not implement, and what an external InfluxDB needs. */
+function optionProblems(
+  config: { queue: { managed: boolean }; influxdb: { external?: unknown }; influxAdminPassword?: string },
+  platform: PlatformName,
+  secretKeys: ReadonlySet<string>,
+): ConfigProblem[] {
+  const supported = platformOptions[platform];
+  const supporting = (option: keyof typeof supported) => platformNames.filter((name) => platformOptions[name][option]).join(", ");
+  const problems: ConfigProblem[] = [];
+  if (config.queue.managed && !supported.managedQueue) {
+    problems.push({ key: `${PROJECT}:queue.managed`, message: `the ${platform} platform has no managed queue (supported on: ${supporting("managedQueue")})` });
+  }
+  if (config.influxdb.external && !supported.externalInfluxdb) {
+    problems.push({ key: `${PROJECT}:influxdb.external`, message: `not supported on the ${platform} platform (supported on: ${supporting("externalInfluxdb")})` });
+  }
+  if (config.influxdb.external && (config.influxAdminPassword === undefined || !secretKeys.has("influxAdminPassword"))) {
+    problems.push({
+      key: `${PROJECT}:influxAdminPassword`,
+      message: "is required with influxdb.external (the password of influxdb.adminUser on that server): `pulumi config set --secret influxAdminPassword <value>`",
+    });
+  }
+  return problems;
 }
 
 /** Pulumi passes structured values as JSON text and scalars as plain text. */

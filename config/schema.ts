@@ -35,6 +35,15 @@ export const baseShape = {
       readerUser: influxName.default("mixstack_reader").describe("Grafana's user, READ on the database (default mixstack_reader)"),
       ...resourcesShape(2048, 1),
       volumeGb: field.int(20, 1).describe("size of the data volume where the platform sizes volumes (default 20)"),
+      external: z
+        .strictObject({
+          url: z
+            .string()
+            .regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, { message: "expected http(s)://host[:port]" })
+            .describe("base URL of an InfluxDB 1.x API (adminUser + influxAdminPassword are its admin)"),
+        })
+        .optional()
+        .describe("an InfluxDB you run elsewhere instead of the stack's own; its backups are then its provider's job"),
     })
     .prefault({})
     .describe("InfluxDB 1.12"),
@@ -42,9 +51,7 @@ export const baseShape = {
     .strictObject({
       ...resourcesShape(512, 0.5),
       volumeGb: field.int(5, 1).describe("size of the AOF volume where the platform sizes volumes (default 5)"),
-      managed: field
-        .flag(false)
-        .describe("use the cloud's managed Valkey (GCP: Memorystore for Valkey with AOF) instead of the container; not on docker (default false)"),
+      managed: field.flag(false).describe("use the platform's managed Valkey (AWS: ElastiCache) instead of the container (default false)"),
     })
     .prefault({})
     .describe("Valkey (Redis Streams queue and profile state)"),

@@ -100,6 +100,7 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         break;
       case "gcp:memorystore/instance:Instance":
         state.endpoints = [{ connections: [{ pscAutoConnection: { connectionType: "CONNECTION_TYPE_PRIMARY", ipAddress: "10.255.255.2", port: 6379 } }] }];
+        state.managedServerCas = [{ caCerts: [{ certificates: ["-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n"] }] }];
         break;
     }
     return { id: args.custom === false ? undefined : `${args.name}-id`, state };

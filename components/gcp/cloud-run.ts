@@ -20,6 +20,8 @@ export interface CloudRunWorkloadArgs {
   image: pulumi.Input<string>;
   serviceAccountEmail: pulumi.Input<string>;
   env: CloudRunEnv[];
+  /** Files the container reads, from Secret Manager (e.g. a CA certificate): absolute path, secret, version. */
+  files?: Array<{ path: string; secretId: string; version: pulumi.Input<string> }>;
   /** Direct VPC egress: the workload's own subnet and network tag (its firewall identity). */
   egress: { network: pulumi.Input<string>; subnetwork: pulumi.Input<string>; tag: string };
   /** initJob: changes whenever the job's inputs change; each new value runs the job once and waits for it. */
@@ -63,11 +65,15 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
         ? { name: entry.name, valueSource: { secretKeyRef: { secret: entry.secret.secretId, version: entry.secret.version } } }
         : { name: entry.name, value: entry.value },
     );
+    // Each file in its own directory: a secret volume hides what the image has at its mount path.
+    const files = (args.files ?? []).map((file, index) => ({ ...file, volume: `file-${index}`, dir: file.path.slice(0, file.path.lastIndexOf("/")), base: file.path.slice(file.path.lastIndexOf("/") + 1) }));
+    const volumes = files.length > 0 ? files.map((f) => ({ name: f.volume, secret: { secret: f.secretId, items: [{ version: f.version, path: f.base }] } })) : undefined;
     const container = {
       image: args.image,
       commands: spec.entrypoint,
       args: spec.command,
       envs,
+      volumeMounts: files.length > 0 ? files.map((f) => ({ name: f.volume, mountPath: f.dir })) : undefined,
     };
     const limits = cloudRunLimits(spec.resources);
     const vpcAccess = {
@@ -99,6 +105,7 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
               executionEnvironment: "EXECUTION_ENVIRONMENT_GEN2",
               scaling: { minInstanceCount: spec.scaling.min, maxInstanceCount: spec.scaling.max },
               vpcAccess,
+              volumes,
               labels: args.labels,
               containers: [
                 {
@@ -138,6 +145,7 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
             template: {
               serviceAccount: args.serviceAccountEmail,
               vpcAccess,
+              volumes,
               labels: args.labels,
               containers: [{ ...container, resources: { limits: { ...limits } } }],
             },
@@ -166,6 +174,7 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
                 serviceAccount: args.serviceAccountEmail,
                 executionEnvironment: "EXECUTION_ENVIRONMENT_GEN2",
                 vpcAccess,
+                volumes,
                 // An init retries while the VM boots; a failed backup is retried once, then alerts by its failed execution.
                 maxRetries: scheduled ? 1 : 3,
                 timeout: `${scheduled ? (args.jobTimeoutSeconds ?? 3600) : 600}s`,

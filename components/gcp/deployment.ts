@@ -10,9 +10,11 @@ import {
   port,
   references,
   service,
+  serviceImageLabel,
   startOrder,
   type BuildName,
   type DeploymentSummary,
+  type EnvValue,
   type ServiceName,
   type ServiceSpec,
 } from "../topology";
@@ -34,8 +36,8 @@ import { GcpStateVm, type StateDisk } from "./state-vm";
 
 export type GcpDeploymentArgs = PlatformArgs<GcpConfig>;
 
-/** What the summary calls a managed replacement of a stateful service. */
-export const MANAGED_IMAGE_LABEL = "managed:memorystore-valkey";
+/** Where clients of a managed service find its server CA (Node reads it through NODE_EXTRA_CA_CERTS). */
+export const CA_DIR = "/etc/mixstack/ca";
 
 /**
  * The whole stack on Google Cloud, translated from the topology by service kind (placement.ts):
@@ -50,7 +52,8 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
   readonly ingestUrl: pulumi.Output<string>;
   readonly grafanaUrl: pulumi.Output<string>;
   readonly backupTarget: pulumi.Output<string>;
-  readonly backupJob: pulumi.Output<BackupJob>;
+  readonly backupJob: pulumi.Output<BackupJob | undefined>;
+  readonly notices: pulumi.Output<string[]>;
   readonly summary: pulumi.Output<DeploymentSummary>;
   readonly network: GcpNetwork;
   readonly vm: GcpStateVm | undefined;
@@ -66,7 +69,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
     const zone = settings.zone ?? `${region}-b`;
     const names = gcpNames(gcpNamePrefix(topology.stack, settings.namePrefix));
     const labels = { "mixstack-stack": labelValue(topology.stack) };
-    const managed = new Set<ServiceName>(topology.managed);
+    const managed = new Set<ServiceName>(topology.services.filter((spec) => spec.managed).map((spec) => spec.name));
     const placement = placeServices(topology, managed);
     const homeOf = (serviceName: ServiceName): GcpHome => placement[serviceName];
 
@@ -145,6 +148,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
     // A managed queue (Memorystore for Valkey) instead of the container, when configured.
     const managedEndpoints = new Map<ServiceName, pulumi.Output<string>>();
     const managedResources = new Map<ServiceName, pulumi.Resource>();
+    const managedCas = new Map<ServiceName, ManagedQueue["caSecret"]>();
     for (const serviceName of managed) {
       const psc = networkPlan.subnets.find((subnet) => subnet.purpose === "psc")!;
       const queue = new ManagedQueue(
@@ -160,18 +164,20 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
           settings: settings.memorystore,
           keepOnDestroy: topology.keepDataOnDestroy,
           labels,
+          caSecretId: names.of(serviceName, "ca"),
+          clients: deployed.filter((spec) => spec.talksTo.some((edge) => edge.to === serviceName)).map((spec) => identityOf(spec.name)),
         },
         childComponent(),
       );
       managedEndpoints.set(serviceName, queue.address);
       managedResources.set(serviceName, queue.instance);
+      managedCas.set(serviceName, queue.caSecret);
     }
-    // Secrets only the managed service itself used are its credentials; Memorystore for Valkey has none.
-    const managedCredentials = new Set(
-      [...managed].flatMap((serviceName) =>
-        Object.values(service(topology, serviceName).env).flatMap((value) => references(value).flatMap((ref) => (ref.kind === "secret" ? [ref.secret] : []))),
-      ),
-    );
+    // Memorystore for Valkey has no password: in a value addressing it, the credentials are left out (`rediss://:@host:6379`).
+    const withoutManagedCredentials = (template: EnvValue): EnvValue =>
+      references(template).some((ref) => ref.kind === "endpoint" && managed.has(ref.service))
+        ? template.map((part) => (typeof part !== "string" && part.kind === "secret" ? "" : part))
+        : template;
 
     const resolvers: GcpEnvResolvers = {
       endpoint: (ref) => {
@@ -181,7 +187,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
         if (home === "managed") return managedEndpoints.get(ref.service)!;
         throw new Error(`${ref.service} runs on Cloud Run: it has no private endpoint for ${ref.port}`);
       },
-      secret: (ref) => (managedCredentials.has(ref.secret) ? "" : secrets[ref.secret]),
+      secret: (ref) => secrets[ref.secret],
       backupStore: () => {
         if (!bucket) throw new Error("the backup store is referenced but no bucket is deployed");
         return bucket.url;
@@ -192,7 +198,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
     const secretPlan = planSecrets(topology, (serviceName) => homeOf(serviceName) !== "managed");
     const stored = new GcpSecrets(
       `${name}-secrets`,
-      { names, project, region, plan: secretPlan, value: (planned) => resolveTemplate(planned.template, resolvers), identityOf, labels },
+      { names, project, region, plan: secretPlan, value: (planned) => resolveTemplate(withoutManagedCredentials(planned.template), resolvers), identityOf, labels },
       childComponent(),
     );
     const referenceOf = (serviceName: ServiceName, variable: string) => stored.references.get(secretFor(secretPlan, serviceName, variable)!.id)!;
@@ -298,6 +304,15 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
           }
           return { name: variable, value: resolveTemplate(spec.env[variable]!, resolvers) };
         });
+      // Clients of a managed service trust its server CA (TLS), read from Secret Manager as a file.
+      const cas = spec.talksTo.flatMap((edge) => (managedCas.has(edge.to) ? [{ service: edge.to, ca: managedCas.get(edge.to)! }] : []));
+      const caFiles = [...new Map(cas.map((c) => [c.service, c])).values()].map(({ service: serviceName, ca }) => ({
+        path: `${CA_DIR}/${serviceName}/ca.pem`,
+        secretId: ca.secretId,
+        version: ca.version,
+        grants: ca.grants,
+      }));
+      if (caFiles.length > 0) env.push({ name: "NODE_EXTRA_CA_CERTS", value: caFiles.map((f) => f.path).join(",") });
       const waitsFor = spec.dependsOn.map((dependency): pulumi.Resource => {
         const dependencyHome = homeOf(dependency.service);
         if (dependencyHome === "vm") return vm!.instance;
@@ -318,12 +333,13 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
           image,
           serviceAccountEmail: emails.get(spec.name)!,
           env,
+          files: caFiles,
           egress: { network: this.network.vpc.id, subnetwork: subnetId(subnetOf(networkPlan, spec.name).name), tag: names.tag(spec.name) },
           runToken: home === "initJob" ? runToken(image, plainValues, [...secretVersions, ...waitsFor.flatMap(resourceId)]) : undefined,
           jobTimeoutSeconds: settings.backupTimeoutMinutes * 60,
           scheduler: home === "scheduledJob" ? { serviceAccountEmail: schedulerEmail!, schedulerName: names.of(spec.name) } : undefined,
           labels: { ...labels, "mixstack-service": spec.name },
-          dependsOn: [...waitsFor, ...grantsOf(spec)],
+          dependsOn: [...waitsFor, ...grantsOf(spec), ...caFiles.flatMap((f) => f.grants)],
         },
         childComponent(),
       );
@@ -335,9 +351,16 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
     this.grafanaUrl = workloads.grafana?.url ?? pulumi.output("");
     this.backupTarget = topology.backupTarget.kind === "url" ? pulumi.output(topology.backupTarget.url) : (bucket?.url ?? pulumi.output(""));
     const backupWorkload = workloads.backup;
+    // No backup job with an external InfluxDB (the topology's notices say so).
     this.backupJob = backupWorkload?.job
-      ? backupWorkload.job.name.apply((job): BackupJob => ({ platform: "gcp", project, region, job: job! }))
-      : pulumi.output<BackupJob>({ platform: "gcp", project, region, job: "" });
+      ? backupWorkload.job.name.apply((job): BackupJob | undefined => ({ platform: "gcp", project, region, job: job! }))
+      : pulumi.output<BackupJob | undefined>(undefined);
+    this.notices = pulumi.output([
+      ...topology.notices,
+      ...[...managed].map(
+        (serviceName) => `${serviceName} is Memorystore for Valkey: no password (GCP offers none but IAM), reachable only from the services that talk to it; TLS with the instance's CA.`,
+      ),
+    ]);
 
     // The summary, from what was created: units rendered on the VM, Cloud Run resources, firewall rules.
     const edges = this.network.firewallRules.flatMap(({ plan }) => (plan.edge ? [edgeLabel(plan.edge.from, plan.edge.to, plan.edge.port)] : []));
@@ -361,7 +384,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
             return [{ name: spec.name, kind: spec.kind, image: imageLabel(spec.image), publicPorts: [...workload.publicPorts].sort((a, b) => a - b), volumes: bucketVolumes.sort(), command: spec.command ?? [] }];
           }
           if (managedResources.has(spec.name)) {
-            return [{ name: spec.name, kind: spec.kind, image: MANAGED_IMAGE_LABEL, publicPorts: [], volumes: [], command: [] }];
+            return [{ name: spec.name, kind: spec.kind, image: serviceImageLabel(spec), publicPorts: [], volumes: [], command: [] }];
           }
           return [];
         })
@@ -374,6 +397,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
       grafanaUrl: this.grafanaUrl,
       backupTarget: this.backupTarget,
       backupJob: this.backupJob,
+      notices: this.notices,
     });
   }
 }

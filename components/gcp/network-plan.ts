@@ -76,7 +76,9 @@ export function planNetwork(
     next = aligned + size;
   };
 
-  allocate(VM_PREFIX, { name: names.of("vm"), purpose: "vm" });
+  // The VM's /24 stays first (and reserved) even without a VM, so adding one later moves no subnet.
+  if (Object.values(placement).includes("vm")) allocate(VM_PREFIX, { name: names.of("vm"), purpose: "vm" });
+  else next = start + 2 ** (32 - VM_PREFIX);
   for (const spec of serverlessServices(topology, placement)) {
     allocate(egressPrefix(spec.scaling.max), { name: names.of(spec.name), purpose: "egress", service: spec.name });
   }

@@ -53,9 +53,10 @@ export class GcpNetwork extends pulumi.ComponentResource {
     }
     this.subnets = subnets;
 
-    const vmSubnet = args.plan.subnets.find((subnet) => subnet.purpose === "vm")!;
-    const router = new gcp.compute.Router(`${name}-router`, { name: `${args.vpcName}-router`, network: this.vpc.id, region: args.region }, child);
-    new gcp.compute.RouterNat(
+    // Cloud NAT only for the VM (Cloud Run reaches the internet on its own).
+    const vmSubnet = args.plan.subnets.find((subnet) => subnet.purpose === "vm");
+    const router = vmSubnet && new gcp.compute.Router(`${name}-router`, { name: `${args.vpcName}-router`, network: this.vpc.id, region: args.region }, child);
+    if (vmSubnet && router) new gcp.compute.RouterNat(
       `${name}-nat`,
       {
         name: `${args.vpcName}-nat`,

@@ -348,8 +348,9 @@ describe("gcp-example: backup bucket", () => {
 describe("gcp-example: stack outputs", () => {
   it("exports the Docker target's outputs, with backupJob for a Cloud Run job execution", () => {
     expect(Object.keys(evaluation.outputs).filter((k) => k !== "summary").sort()).toEqual(
-      ["backupJob", "backupTarget", "grafanaAdminPassword", "grafanaUrl", "ingestUrl", "mixpanelSnippet", "projectToken"].sort(),
+      ["backupJob", "backupTarget", "grafanaAdminPassword", "grafanaUrl", "ingestUrl", "mixpanelSnippet", "notices", "projectToken"].sort(),
     );
+    expect(evaluation.outputs.notices!.value).toEqual([]);
     expect(evaluation.outputs.backupJob).toEqual({ value: { platform: "gcp", project: "acme-analytics", region: "europe-west1", job: `${PREFIX}-backup` }, secret: false });
     expect(evaluation.outputs.ingestUrl!.value).toBe(`https://${PREFIX}-ingest-mock.a.run.app`);
     expect(evaluation.outputs.backupTarget!.value).toBe(`gs://acme-analytics-${PREFIX}-backups/backups`);

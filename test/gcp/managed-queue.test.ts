@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { MANAGED_IMAGE_LABEL } from "../../components/gcp/deployment";
-import { primaryEndpoint } from "../../components/gcp/managed-queue";
-import { createStack } from "../../components/stack";
+import { CA_DIR } from "../../components/gcp/deployment";
+import { primaryEndpoint, serverCaPem } from "../../components/gcp/managed-queue";
 import type { DeploymentSummary } from "../../components/topology";
 import { parseStackConfig } from "../../config/load";
 import { pulumiConfig, resourcesOfType, unwrapSecrets, type Evaluation } from "../pulumi/mocks";
@@ -17,7 +16,7 @@ beforeAll(async () => {
 });
 
 describe("a managed queue on GCP", () => {
-  it("is Memorystore for Valkey with AOF every second and noeviction, reached through Private Service Connect", () => {
+  it("is Memorystore for Valkey with AOF every second, noeviction and TLS, reached through Private Service Connect", () => {
     const valkey = unwrapSecrets(only(evaluation, TYPES.memorystore).inputs) as Record<string, any>;
     expect({
       engine: valkey.engineVersion,
@@ -25,6 +24,7 @@ describe("a managed queue on GCP", () => {
       persistence: valkey.persistenceConfig,
       eviction: valkey.engineConfigs["maxmemory-policy"],
       auth: valkey.authorizationMode,
+      tls: valkey.transitEncryptionMode,
       replicas: valkey.replicaCount,
       zones: valkey.zoneDistributionConfig.mode,
       endpoints: valkey.desiredAutoCreatedEndpoints,
@@ -35,6 +35,7 @@ describe("a managed queue on GCP", () => {
       persistence: { mode: "AOF", aofConfig: { appendFsync: "EVERY_SEC" } },
       eviction: "noeviction",
       auth: "AUTH_DISABLED",
+      tls: "SERVER_AUTHENTICATION",
       replicas: 1,
       zones: "MULTI_ZONE",
       endpoints: [{ network: "mixstack-network-vpc-id", projectId: "acme-analytics" }],
@@ -52,15 +53,39 @@ describe("a managed queue on GCP", () => {
     expect(resourcesOfType(evaluation, TYPES.secret).map((s) => s.inputs.secretId)).not.toContain(`${PREFIX}-queue-password`);
   });
 
-  it("stores REDIS_URL as the Memorystore primary endpoint, without a password (Valkey there has none)", () => {
+  it("stores REDIS_URL as the Memorystore primary endpoint over TLS, without a password (Valkey there has none)", () => {
     const redisUrl = resourcesOfType(evaluation, TYPES.secret).find((s) => s.inputs.secretId === `${PREFIX}-redis-url`)!;
     const version = resourcesOfType(evaluation, TYPES.secretVersion).find((v) => v.inputs.secret === `${redisUrl.name}-id`)!;
-    expect(unwrapSecrets(version.inputs.secretData)).toBe("redis://:@10.255.255.2:6379");
+    expect(unwrapSecrets(version.inputs.secretData)).toBe("rediss://:@10.255.255.2:6379");
+  });
+
+  it("lets exactly the queue's clients trust its server CA, as a file Node reads", () => {
+    const ca = resourcesOfType(evaluation, TYPES.secret).find((s) => s.inputs.secretId === `${PREFIX}-queue-ca`)!;
+    const readers = resourcesOfType(evaluation, TYPES.secretAccessor)
+      .filter((g) => g.inputs.secretId === `${ca.name}-id`)
+      .map((g) => String(g.inputs.member).replace(/^serviceAccount:mixstack-gcp-test-|@.*$/g, ""));
+    expect(readers.sort()).toEqual(["backup", "ingest", "worker"]);
+    for (const type of [TYPES.service, TYPES.workerPool, TYPES.job]) {
+      for (const resource of resourcesOfType(evaluation, type)) {
+        const args = unwrapSecrets(resource.inputs) as Record<string, any>;
+        const template = type === TYPES.job ? args.template.template : args.template;
+        const container = template.containers[0];
+        const service = args.labels["mixstack-service"] as string;
+        const caEnv = container.envs.find((e: { name: string }) => e.name === "NODE_EXTRA_CA_CERTS")?.value;
+        if (["ingest", "worker", "backup"].includes(service)) {
+          expect(caEnv).toBe(`${CA_DIR}/queue/ca.pem`);
+          expect(container.volumeMounts).toEqual([{ name: "file-0", mountPath: `${CA_DIR}/queue` }]);
+          expect(template.volumes).toEqual([{ name: "file-0", secret: { secret: `${PREFIX}-queue-ca`, items: [{ version: "1", path: "ca.pem" }] } }]);
+        } else {
+          expect([service, caEnv, template.volumes]).toEqual([service, undefined, undefined]);
+        }
+      }
+    }
   });
 
   it("keeps the same services and wiring, the queue shown as managed", () => {
     const summary = evaluation.outputs.summary!.value as DeploymentSummary;
-    expect(summary.services.find((s) => s.name === "queue")).toEqual({ name: "queue", kind: "stateful", image: MANAGED_IMAGE_LABEL, publicPorts: [], volumes: [], command: [] });
+    expect(summary.services.find((s) => s.name === "queue")).toEqual({ name: "queue", kind: "stateful", image: "managed:valkey", publicPorts: [], volumes: [], command: [] });
     expect(summary.edges.filter((e) => e.includes("queue"))).toEqual(["backup -> queue:6379", "ingest -> queue:6379", "worker -> queue:6379"]);
   });
 
@@ -69,10 +94,19 @@ describe("a managed queue on GCP", () => {
     expect(apis).toEqual(expect.arrayContaining(["memorystore.googleapis.com", "networkconnectivity.googleapis.com"]));
   });
 
-  it("is refused on docker, naming the key, before anything is created", () => {
+  it("is refused on docker, naming the key", () => {
     const raw = pulumiConfig({ values: { platform: "docker", queue: { managed: true } } });
-    const config = parseStackConfig({ stack: "local", values: raw.config, secretKeys: new Set() });
-    expect(() => createStack(config)).toThrow("invalid stack config in stacks/Pulumi.local.yaml:\n  mixstack:queue.managed: is not available on platform docker");
+    expect(() => parseStackConfig({ stack: "local", values: raw.config, secretKeys: new Set() })).toThrow(
+      "invalid stack config in stacks/Pulumi.local.yaml:\n  mixstack:queue.managed: the docker platform has no managed queue (supported on: gcp)",
+    );
+  });
+
+  it.each([
+    ["one chain", [{ caCerts: [{ certificates: ["A\n", "B"] }] }], "A\nB\n"],
+    ["two CAs (rotation)", [{ caCerts: [{ certificates: ["A\n"] }] }, { caCerts: [{ certificates: ["C\n"] }] }], "A\nC\n"],
+  ])("joins the server CA certificates: %s", (_case, cas, pem) => {
+    expect(serverCaPem(cas)).toBe(pem);
+    expect(() => serverCaPem([])).toThrow("the Memorystore instance reports no server CA");
   });
 
   it.each([

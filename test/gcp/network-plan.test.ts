@@ -9,7 +9,7 @@ const names = gcpNames("mixstack-t");
 
 function plans(values: Record<string, unknown> = {}, options: { iapSsh?: boolean; cidr?: string } = {}) {
   const topology = gcpTopology(values);
-  const placement = placeServices(topology, new Set(topology.managed));
+  const placement = placeServices(topology, new Set(topology.services.filter((s) => s.managed).map((s) => s.name)));
   const network = planNetwork(topology, placement, names, options.cidr ?? "10.42.0.0/16");
   const firewall = planFirewall(topology, placement, network, names, { iapSsh: options.iapSsh ?? false });
   return { topology, placement, network, firewall };

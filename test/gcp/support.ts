@@ -29,10 +29,10 @@ export function gcpTopology(values: Record<string, unknown> = {}, stack = "gcp-t
 }
 
 /** The program for a GCP config built from `values`, evaluated under mocks, with the summary as an output. */
-export async function evaluateGcp(values: Record<string, unknown> = {}, stack = "gcp-test"): Promise<Evaluation & { topology: Topology }> {
+export async function evaluateGcp(values: Record<string, unknown> = {}, stack = "gcp-test", secretKeys: string[] = []): Promise<Evaluation & { topology: Topology }> {
   const merged = { ...gcpBase, ...values, gcp: { ...gcpBase.gcp, ...((values.gcp as object | undefined) ?? {}) } };
   let topology: Topology | undefined;
-  const evaluation = await evaluate({ stack, values: merged }, () => {
+  const evaluation = await evaluate({ stack, values: merged, secretKeys }, () => {
     const created = createStack(readStackConfig());
     topology = created.topology;
     return { ...created.outputs, summary: created.deployment.summary };
