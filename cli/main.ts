@@ -1,5 +1,6 @@
 import { dispatch, type CommandTable } from "../services/core/command";
 import { serviceCommands } from "../services/main";
+import { withStackOption } from "./stack/command";
 
 /**
  * `npx mixstack <command>` on an operator's machine: every service command, plus the commands that
@@ -7,6 +8,7 @@ import { serviceCommands } from "../services/main";
  */
 export const operatorCommands: CommandTable = {
   ...serviceCommands,
+  ...withStackOption(serviceCommands, ["backup", "backups", "restore"]),
   // `require` keeps the load lazy without ESM resolution (the CLI runs through tsx's CommonJS hook).
   graph: async () => (require("./graph/command") as typeof import("./graph/command")).graphCommand,
   deploy: async () => (require("./deploy/command") as typeof import("./deploy/command")).deployCommand,

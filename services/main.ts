@@ -11,6 +11,10 @@ export const serviceCommands: CommandTable = {
   bootstrap: async () => (require("./worker/bootstrap") as typeof import("./worker/bootstrap.js")).bootstrapCommand,
   dlq: async () => (require("./worker/dlq") as typeof import("./worker/dlq.js")).dlqCommand,
   dev: async () => (require("./dev/command") as typeof import("./dev/command.js")).devCommand,
+  backup: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupCommand,
+  backups: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupsCommand,
+  restore: async () => (require("./ops/commands") as typeof import("./ops/commands")).restoreCommand,
+  scheduler: async () => (require("./ops/commands") as typeof import("./ops/commands")).schedulerCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

@@ -1,0 +1,28 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "./redis-state";
+
+/**
+ * One backup, restore or verify at a time per stack (the scheduled run and an on-demand one share
+ * the scratch database). A Redis key with a long expiry, so a crashed run frees it by itself.
+ */
+
+export const LOCK_KEY = "mx:ops:lock";
+const LOCK_TTL_MS = 6 * 3600_000;
+
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+export class LockBusyError extends Error {}
+
+export async function withOpsLock<T>(redis: Redis, what: string, work: () => Promise<T>): Promise<T> {
+  const token = `${what} ${new Date().toISOString()} ${randomUUID()}`;
+  const taken = await redis.set(LOCK_KEY, token, { condition: "NX", expiration: { type: "PX", value: LOCK_TTL_MS } });
+  if (taken !== "OK") {
+    const holder = await redis.get(LOCK_KEY);
+    throw new LockBusyError(`another backup or restore is running (${holder?.split(" ").slice(0, 2).join(" since ") ?? "unknown"}); try again when it ends`);
+  }
+  try {
+    return await work();
+  } finally {
+    await redis.eval(RELEASE, { keys: [LOCK_KEY], arguments: [token] });
+  }
+}
