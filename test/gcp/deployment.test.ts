@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { StackEvaluation } from "../../cli/graph/program";
+import { parseBackupJob } from "../../cli/stack/backup-job";
 import { isSecretEnv, service, type ServiceName, type Topology } from "../../components/topology";
 import { isSecretValue, plainStrings, resourcesOfType, unwrapSecrets, type RecordedResource } from "../pulumi/mocks";
 import { evaluateExample, evaluateGcp, only, TYPES } from "./support";
@@ -352,6 +353,8 @@ describe("gcp-example: stack outputs", () => {
     );
     expect(evaluation.outputs.notices!.value).toEqual([]);
     expect(evaluation.outputs.backupJob).toEqual({ value: { platform: "gcp", project: "acme-analytics", region: "europe-west1", job: `${PREFIX}-backup` }, secret: false });
+    // What `mixstack backup|restore --stack` reads (cli/stack/backup-job.ts) accepts it.
+    expect(parseBackupJob("gcp-example", { backupJob: evaluation.outputs.backupJob!.value })).toEqual(evaluation.outputs.backupJob!.value);
     expect(evaluation.outputs.ingestUrl!.value).toBe(`https://${PREFIX}-ingest-mock.a.run.app`);
     expect(evaluation.outputs.backupTarget!.value).toBe(`gs://acme-analytics-${PREFIX}-backups/backups`);
     expect([evaluation.outputs.projectToken!.secret, evaluation.outputs.mixpanelSnippet!.secret]).toEqual([true, true]);
