@@ -392,6 +392,13 @@ describe("GCP options", () => {
     expect(e.outputs.backupTarget!.value).toBe("gs://existing-bucket/mixstack");
   });
 
+  it("drops the snapshot schedule when snapshots are off, and opens SSH from IAP only when asked", async () => {
+    const e = await evaluateGcp({ gcp: { snapshots: { enabled: false }, iapSsh: true } });
+    expect([resourcesOfType(e, TYPES.policy), resourcesOfType(e, TYPES.policyAttachment)]).toEqual([[], []]);
+    const ssh = resourcesOfType(e, TYPES.firewall).map(inputs).filter((rule) => rule.allows.some((a: { ports: string[] }) => a.ports.includes("22")));
+    expect(ssh.map((rule) => [rule.sourceRanges, rule.targetTags])).toEqual([[["35.235.240.0/20"], ["mixstack-gcp-test-vm"]]]);
+  });
+
   it("skips the API resources when enableApis is false", async () => {
     const e = await evaluateGcp({ gcp: { enableApis: false } });
     expect(resourcesOfType(e, TYPES.api)).toEqual([]);
