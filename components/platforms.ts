@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { PlatformName, platformSections } from "../config/platforms";
+import { AwsDeployment } from "./aws/deployment";
 import { DockerDeployment } from "./docker/deployment";
 import { GcpDeployment } from "./gcp/deployment";
 import type { PlatformArgs, PlatformDeployment } from "./platform";
@@ -16,6 +17,7 @@ export const platformFactories: {
   [P in PlatformName]: (name: string, args: PlatformArgs<SettingsOf<P>>, opts?: pulumi.ComponentResourceOptions) => PlatformDeployment;
 } = {
   docker: (name, args, opts) => new DockerDeployment(name, args, opts),
+  aws: (name, args, opts) => new AwsDeployment(name, args, opts),
   gcp: (name, args, opts) => new GcpDeployment(name, args, opts),
 };
 
@@ -25,6 +27,7 @@ export const platformFactories: {
  */
 export const volumeSubstitutions: { [P in PlatformName]: VolumeSubstitutions } = {
   docker: {},
+  aws: {},
   // Grafana's `preferred` volume is Cloud Run's in-memory filesystem.
   gcp: { preferredEphemeral: true },
 };

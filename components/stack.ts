@@ -36,6 +36,9 @@ export function createStack(config: StackConfig): Stack {
     case "docker":
       deployment = platformFactories.docker("mixstack", { ...args, settings: config.docker });
       break;
+    case "aws":
+      deployment = platformFactories.aws("mixstack", { ...args, settings: config.aws });
+      break;
     case "gcp":
       deployment = platformFactories.gcp("mixstack", { ...args, settings: config.gcp });
       break;

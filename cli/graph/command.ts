@@ -4,6 +4,7 @@ import type { Command } from "../../services/core/command";
 import { ConfigError } from "../../config/load";
 import { evaluateStack, type StackEvaluation } from "./program";
 import { graphEntries, mermaidGraph, type MermaidVolume } from "./render";
+import { ecsTaskVolumes } from "./volumes-aws";
 
 const USAGE = "usage: mixstack graph --stack NAME [--json | --mermaid]";
 
@@ -88,5 +89,5 @@ function volumesOf(evaluation: StackEvaluation): MermaidVolume[] {
       volumes.push({ service, source: volume.hostPath ?? `volume ${volume.volumeName}`, path: volume.containerPath });
     }
   }
-  return volumes;
+  return [...volumes, ...ecsTaskVolumes(evaluation.resources)];
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
+import { CloudFakes } from "./cloud-fakes";
 
 /**
  * Runs a Pulumi program without the engine, under `pulumi.runtime.setMocks`, and records every
@@ -63,6 +64,7 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
   readonly generatedSecrets: string[] = [];
   /** Invoke tokens nobody mocked; the SDK loses the thrown message, so `evaluateOffline` reports these. */
   readonly unexpectedCalls: string[] = [];
+  private readonly cloud = new CloudFakes();
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
     this.registered.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
@@ -103,10 +105,13 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         state.managedServerCas = [{ caCerts: [{ certificates: ["-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n"] }] }];
         break;
     }
+    Object.assign(state, this.cloud.outputs(args.type, args.name, args.inputs));
     return { id: args.custom === false ? undefined : `${args.name}-id`, state };
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    const faked = this.cloud.invoke(args.token, args.inputs);
+    if (faked) return faked;
     const known = KNOWN_INVOKES[args.token];
     if (known) return known;
     // An invoke nobody expected is a bug in the program or in these mocks: fail loudly.

@@ -22,11 +22,6 @@ export function stackNames(root: string): string[] {
     .sort();
 }
 
-/** The `mixstack:platform` a stack file names (undefined when it names none). */
-export function stackPlatform(stack: string, root: string): string | undefined {
-  return readStackFile(stack, root).config[`${PROJECT}:platform`];
-}
-
 export function readStackFile(stack: string, root: string): StackFileConfig {
   const file = join(root, stackFile(stack));
   if (!existsSync(file)) {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../../config/load";
+import type { StackConfig } from "../../config/schema";
 import { pulumiConfig } from "./mocks";
 
 function parse(values: Record<string, unknown>, secretKeys: string[] = [], stack = "local") {
   const raw = pulumiConfig({ values, secretKeys });
-  const config = parseStackConfig({ stack, values: raw.config, secretKeys: new Set(raw.secretKeys) });
-  if (config.platform !== "docker") throw new Error(`expected a docker config, got ${config.platform}`);
-  return config;
+  // These cases are all Docker stacks.
+  return parseStackConfig({ stack, values: raw.config, secretKeys: new Set(raw.secretKeys) }) as Extract<StackConfig, { platform: "docker" }>;
 }
 
 function problems(values: Record<string, unknown>, secretKeys: string[] = [], stack = "local"): string[] {
@@ -46,8 +46,8 @@ describe("stack config", () => {
   });
 
   it.each([
-    ["a missing required key", {}, ["mixstack:platform: is required (one of: docker, gcp)"]],
-    ["an unknown platform", { platform: "azure" }, ['mixstack:platform: unknown platform "azure" (supported: docker, gcp)']],
+    ["a missing required key", {}, ["mixstack:platform: is required (one of: docker, aws, gcp)"]],
+    ["an unknown platform", { platform: "azure" }, ['mixstack:platform: unknown platform "azure" (supported: docker, aws, gcp)']],
     ["a wrong type", { platform: "docker", influxdb: { memoryMb: "lots" } }, ['mixstack:influxdb.memoryMb: expected a number, got "lots"']],
     ["a wrong type in the platform section", { platform: "docker", docker: { ingestPort: "eighty" } }, ['mixstack:docker.ingestPort: expected a number, got "eighty"']],
     ["an object where a value is expected", { platform: "docker", influxdb: "big" }, ['mixstack:influxdb: expected an object, got "big"']],
