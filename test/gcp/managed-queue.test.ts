@@ -97,7 +97,7 @@ describe("a managed queue on GCP", () => {
   it("is refused on docker, naming the key", () => {
     const raw = pulumiConfig({ values: { platform: "docker", queue: { managed: true } } });
     expect(() => parseStackConfig({ stack: "local", values: raw.config, secretKeys: new Set() })).toThrow(
-      "invalid stack config in stacks/Pulumi.local.yaml:\n  mixstack:queue.managed: the docker platform has no managed queue (supported on: gcp)",
+      "invalid stack config in stacks/Pulumi.local.yaml:\n  mixstack:queue.managed: the docker platform has no managed queue (supported on: aws, gcp)",
     );
   });
 
