@@ -39,6 +39,9 @@ export function createStack(config: StackConfig): Stack {
     case "aws":
       deployment = platformFactories.aws("mixstack", { ...args, settings: config.aws });
       break;
+    case "gcp":
+      deployment = platformFactories.gcp("mixstack", { ...args, settings: config.gcp });
+      break;
   }
   const projectToken = secrets.values.projectToken;
   return {

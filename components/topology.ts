@@ -644,8 +644,18 @@ export function edgeLabel(from: ServiceName, to: ServiceName, containerPort: num
   return `${from} -> ${to}:${containerPort}`;
 }
 
+/**
+ * What a platform may legitimately leave out of its summary's volumes (docs/topology.md, "The
+ * parity test"): `preferredEphemeral`, its `persistence: preferred` volumes are ephemeral (Grafana
+ * on Cloud Run). A backups volume replaced by the platform's bucket still counts as deployed.
+ */
+export interface VolumeSubstitutions {
+  preferredEphemeral?: boolean;
+}
+
 /** The summary any platform must produce for this topology. */
-export function expectedSummary(topology: Topology): DeploymentSummary {
+export function expectedSummary(topology: Topology, substitutions: VolumeSubstitutions = {}): DeploymentSummary {
+  const kept = (volume: VolumeSpec) => !(substitutions.preferredEphemeral && volume.persistence === "preferred");
   return {
     services: topology.services
       .map((spec) => ({
@@ -653,7 +663,7 @@ export function expectedSummary(topology: Topology): DeploymentSummary {
         kind: spec.kind,
         image: serviceImageLabel(spec),
         publicPorts: spec.ports.filter((p) => p.public).map((p) => p.port).sort((a, b) => a - b),
-        volumes: spec.volumes.map((v) => v.path).sort(),
+        volumes: spec.volumes.filter(kept).map((v) => v.path).sort(),
         command: spec.command ?? [],
       }))
       .sort((a, b) => a.name.localeCompare(b.name)),

@@ -1,6 +1,11 @@
 import { awsSection } from "./aws";
 import { awsConfigProblems } from "./aws-checks";
 import { dockerSection } from "./docker";
+import { gcpSection } from "./gcp";
+import { gcpConfigProblems } from "./gcp-checks";
+import type { z } from "zod";
+import type { ConfigProblem } from "./load";
+import type { baseSchema } from "./schema";
 
 /**
  * One entry per platform: its name (the value of `mixstack:platform`) and the schema of its section
@@ -9,6 +14,7 @@ import { dockerSection } from "./docker";
 export const platformSections = {
   docker: dockerSection,
   aws: awsSection,
+  gcp: gcpSection,
 } as const;
 
 export type PlatformName = keyof typeof platformSections;
@@ -18,9 +24,11 @@ export const platformNames = Object.keys(platformSections) as PlatformName[];
 export const platformOptions: Record<PlatformName, { managedQueue: boolean; externalInfluxdb: boolean }> = {
   docker: { managedQueue: false, externalInfluxdb: false },
   aws: { managedQueue: true, externalInfluxdb: true },
+  gcp: { managedQueue: true, externalInfluxdb: true },
 };
 
 /** Checks of the shared config a platform needs beyond the schema (what it cannot deploy), by key. */
-export const platformChecks: { [P in PlatformName]?: typeof awsConfigProblems } = {
+export const platformChecks: { [P in PlatformName]?: (config: z.output<typeof baseSchema>, project: string) => ConfigProblem[] } = {
   aws: awsConfigProblems,
+  gcp: gcpConfigProblems,
 };

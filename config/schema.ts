@@ -51,7 +51,7 @@ export const baseShape = {
     .strictObject({
       ...resourcesShape(512, 0.5),
       volumeGb: field.int(5, 1).describe("size of the AOF volume where the platform sizes volumes (default 5)"),
-      managed: field.flag(false).describe("use the platform's managed Valkey (AWS: ElastiCache) instead of the container (default false)"),
+      managed: field.flag(false).describe("use the platform's managed Valkey (AWS: ElastiCache, GCP: Memorystore for Valkey) instead of the container (default false)"),
     })
     .prefault({})
     .describe("Valkey (Redis Streams queue and profile state)"),

@@ -70,10 +70,17 @@ function platformOf(evaluation: StackEvaluation): string {
   return job?.platform ?? "unknown platform";
 }
 
-/** Docker containers name their volumes (named volume or host directory); other platforms fall back to the mount paths. */
+/** Docker containers name their volumes (named volume or host directory); GCP data disks carry their service and volume as labels. */
 function volumesOf(evaluation: StackEvaluation): MermaidVolume[] {
   const volumes: MermaidVolume[] = [];
   for (const resource of evaluation.resources) {
+    if (resource.type === "gcp:compute/disk:Disk") {
+      const labels = (resource.inputs.labels ?? {}) as Record<string, string>;
+      const spec = evaluation.stack.topology.services.find((s) => s.name === labels["mixstack-service"]);
+      const volume = spec?.volumes.find((v) => v.name === labels["mixstack-volume"]);
+      if (spec && volume) volumes.push({ service: spec.name, source: `disk ${String(resource.inputs.name)}`, path: volume.path });
+      continue;
+    }
     if (resource.type !== "docker:index/container:Container") continue;
     const labels = (resource.inputs.labels ?? []) as Array<{ label: string; value: string }>;
     const service = labels.find((l) => l.label === "mixstack.service")?.value;

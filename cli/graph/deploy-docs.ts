@@ -28,7 +28,7 @@ function platformReference(platform: string): string {
 }
 
 /** The pages with generated sections, by platform. */
-export const generatedPages: Record<string, string> = { docker: "deploy.md", aws: "aws.md" };
+export const generatedPages: Record<string, string> = { docker: "deploy.md", aws: "aws.md", gcp: "gcp.md" };
 
 export function sectionsIn(markdown: string): Record<string, string> {
   const found: Record<string, string> = {};

@@ -52,6 +52,12 @@ export interface OfflineProgram {
 
 const RANDOM_SECRET_TYPES = new Set(["random:index/randomPassword:RandomPassword"]);
 
+/** Data-source lookups the program makes, answered offline. */
+const KNOWN_INVOKES: Record<string, Record<string, unknown>> = {
+  // GCP: the deployer's access token, used to push images to Artifact Registry.
+  "gcp:organizations/getClientConfig:getClientConfig": { accessToken: "mock-access-token", id: "mock", project: "", region: "", zone: "" },
+};
+
 /** Mock provider: echoes inputs and fills the outputs our program reads, deterministically. */
 export class OfflineMocks implements pulumi.runtime.Mocks {
   readonly registered: Array<Omit<RecordedResource, "parent" | "options">> = [];
@@ -82,6 +88,22 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         // A one-shot container (`attach`) that finished well.
         state.exitCode = 0;
         break;
+      case "docker-build:index:Image": {
+        const tags = (args.inputs.tags ?? []) as string[];
+        state.digest = digest("image");
+        state.ref = tags[0] ? `${tags[0]}@${state.digest}` : "";
+        break;
+      }
+      case "gcp:cloudrunv2/service:Service":
+        state.uri = `https://${String(args.inputs.name)}-mock.a.run.app`;
+        break;
+      case "gcp:secretmanager/secretVersion:SecretVersion":
+        state.version = "1";
+        break;
+      case "gcp:memorystore/instance:Instance":
+        state.endpoints = [{ connections: [{ pscAutoConnection: { connectionType: "CONNECTION_TYPE_PRIMARY", ipAddress: "10.255.255.2", port: 6379 } }] }];
+        state.managedServerCas = [{ caCerts: [{ certificates: ["-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n"] }] }];
+        break;
     }
     Object.assign(state, this.cloud.outputs(args.type, args.name, args.inputs));
     return { id: args.custom === false ? undefined : `${args.name}-id`, state };
@@ -90,6 +112,8 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     const faked = this.cloud.invoke(args.token, args.inputs);
     if (faked) return faked;
+    const known = KNOWN_INVOKES[args.token];
+    if (known) return known;
     // An invoke nobody expected is a bug in the program or in these mocks: fail loudly.
     this.unexpectedCalls.push(args.token);
     throw new Error(`unmocked invoke ${args.token}`);

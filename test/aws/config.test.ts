@@ -101,8 +101,8 @@ describe("shared config an AWS stack cannot deploy", () => {
   });
 
   it.each([
-    ["queue.managed", { queue: { managed: true } }, "mixstack:queue.managed: the docker platform has no managed queue (supported on: aws)"],
-    ["influxdb.external", { influxdb: { external: { url: "http://influx:8086" } }, influxAdminPassword: "an-admin-password" }, "mixstack:influxdb.external: not supported on the docker platform (supported on: aws)"],
+    ["queue.managed", { queue: { managed: true } }, "mixstack:queue.managed: the docker platform has no managed queue (supported on: aws, gcp)"],
+    ["influxdb.external", { influxdb: { external: { url: "http://influx:8086" } }, influxAdminPassword: "an-admin-password" }, "mixstack:influxdb.external: not supported on the docker platform (supported on: aws, gcp)"],
   ])("tells a Docker stack that %s is an AWS option", (_name, values, expected) => {
     expect(problems({ platform: "docker", ...values }, ["influxAdminPassword"])).toEqual([expected]);
   });

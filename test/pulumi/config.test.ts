@@ -46,8 +46,8 @@ describe("stack config", () => {
   });
 
   it.each([
-    ["a missing required key", {}, ["mixstack:platform: is required (one of: docker, aws)"]],
-    ["an unknown platform", { platform: "azure" }, ['mixstack:platform: unknown platform "azure" (supported: docker, aws)']],
+    ["a missing required key", {}, ["mixstack:platform: is required (one of: docker, aws, gcp)"]],
+    ["an unknown platform", { platform: "azure" }, ['mixstack:platform: unknown platform "azure" (supported: docker, aws, gcp)']],
     ["a wrong type", { platform: "docker", influxdb: { memoryMb: "lots" } }, ['mixstack:influxdb.memoryMb: expected a number, got "lots"']],
     ["a wrong type in the platform section", { platform: "docker", docker: { ingestPort: "eighty" } }, ['mixstack:docker.ingestPort: expected a number, got "eighty"']],
     ["an object where a value is expected", { platform: "docker", influxdb: "big" }, ['mixstack:influxdb: expected an object, got "big"']],

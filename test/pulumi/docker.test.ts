@@ -309,8 +309,8 @@ describe("Docker target, configured secrets and options", () => {
 describe("a bad stack config", () => {
   it.each([
     ["a wrong type", { platform: "docker", influxdb: { memoryMb: "lots" } }, 'mixstack:influxdb.memoryMb: expected a number, got "lots"'],
-    ["an unknown platform", { platform: "azure" }, 'mixstack:platform: unknown platform "azure" (supported: docker, aws)'],
-    ["a missing required key", { docker: { ingestPort: 8080 } }, "mixstack:platform: is required (one of: docker, aws)"],
+    ["an unknown platform", { platform: "azure" }, 'mixstack:platform: unknown platform "azure" (supported: docker, aws, gcp)'],
+    ["a missing required key", { docker: { ingestPort: 8080 } }, "mixstack:platform: is required (one of: docker, aws, gcp)"],
   ])("with %s fails before any resource is created", async (_name, values, message) => {
     const mocks = new OfflineMocks();
     const run = evaluateOffline(

@@ -120,7 +120,7 @@ describe("mixstack graph", () => {
 
   it.each([
     [["graph"], 2, "--stack is required"],
-    [["graph", "--stack", "nowhere"], 1, "no stack file stacks/Pulumi.nowhere.yaml (stacks: aws-example, local, remote)"],
+    [["graph", "--stack", "nowhere"], 1, "no stack file stacks/Pulumi.nowhere.yaml (stacks: aws-example, gcp-example, local, remote)"],
     [["graph", "--stack", "local", "--json", "--mermaid"], 2, "choose one of --json and --mermaid"],
   ])("refuses %j with exit code %i", async (args, code, message) => {
     const result = await mixstack(...args);

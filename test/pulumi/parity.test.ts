@@ -1,7 +1,9 @@
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluateStack } from "../../cli/graph/program";
-import { stackNames } from "../../cli/graph/stack-file";
+import { readStackFile, stackNames } from "../../cli/graph/stack-file";
+import { volumeSubstitutions } from "../../components/platforms";
+import type { PlatformName } from "../../config/platforms";
 import { expectedSummary, type DeploymentSummary } from "../../components/topology";
 
 /**
@@ -15,7 +17,8 @@ describe.each(stackNames(root))("stack %s", (stack) => {
   it("deploys exactly the topology's services, public ports, volumes and wiring", async () => {
     const evaluation = await evaluateStack(stack, root);
     const summary = evaluation.outputs.summary?.value as DeploymentSummary;
-    expect(summary).toEqual(expectedSummary(evaluation.stack.topology));
+    const platform = readStackFile(stack, root).config["mixstack:platform"] as PlatformName;
+    expect(summary).toEqual(expectedSummary(evaluation.stack.topology, volumeSubstitutions[platform]));
   });
 });
 
