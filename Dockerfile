@@ -15,7 +15,8 @@ FROM influxdb:1.12.4 AS influxdb
 
 FROM node:24.14.0-trixie-slim
 ENV NODE_ENV=production \
-    GEODATADIR=/app/geoip
+    GEODATADIR=/app/geoip \
+    PATH=/app/bin:$PATH
 COPY --from=influxdb /usr/bin/influxd /usr/local/bin/influxd
 COPY --from=bundle /src/node_modules/geoip-lite/data /app/geoip
 COPY --from=bundle /out /app

@@ -1,5 +1,14 @@
 import { build, type BuildResult } from "esbuild";
-import { resolve } from "node:path";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+/**
+ * `bin/mixstack` beside the bundle: the image puts it on PATH, so `docker exec <container> mixstack
+ * backup` (what `mixstack backup --stack` runs on Docker) works like the entrypoint does.
+ */
+const launcher = `#!/bin/sh
+exec node --enable-source-maps "$(dirname "$0")/../mixstack.js" "$@"
+`;
 
 /**
  * Bundles everything the containers run (services/main.ts and what it loads) into one CommonJS
@@ -7,7 +16,7 @@ import { resolve } from "node:path";
  * Dockerfile: `npx tsx services/image/bundle.ts /out`.
  */
 export async function bundleServices(outdir: string): Promise<BuildResult> {
-  return build({
+  const result = await build({
     entryPoints: { mixstack: resolve(__dirname, "entry.ts") },
     outdir,
     bundle: true,
@@ -23,6 +32,10 @@ export async function bundleServices(outdir: string): Promise<BuildResult> {
     external: ["@pulumi/*"],
     metafile: true,
   });
+  mkdirSync(join(outdir, "bin"), { recursive: true });
+  writeFileSync(join(outdir, "bin", "mixstack"), launcher);
+  chmodSync(join(outdir, "bin", "mixstack"), 0o755);
+  return result;
 }
 
 if (require.main === module) {

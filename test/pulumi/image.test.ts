@@ -30,6 +30,11 @@ describe("the services image bundle", () => {
     expect(stdout).toMatch(/^usage: mixstack <command> \[options\]/);
   });
 
+  it("puts a `mixstack` launcher beside it, so `docker exec <container> mixstack ...` works", async () => {
+    const { stdout } = await run("mixstack", ["--help"], { cwd: tmpdir(), env: { PATH: `${join(out, "bin")}:/usr/bin:/bin` } });
+    expect(stdout).toMatch(/^usage: mixstack <command> \[options\]/);
+  });
+
   it("carries no Pulumi SDK", () => {
     expect(readFileSync(join(out, "mixstack.js"), "utf8")).not.toMatch(/@pulumi\//);
   });
@@ -45,6 +50,7 @@ describe("the root Dockerfile", () => {
     expect(finalStage).toMatch(/^ENTRYPOINT \["node", "--enable-source-maps", "\/app\/mixstack\.js"\]$/m);
     expect(text).toContain("RUN npx tsx services/image/bundle.ts /out");
     expect(finalStage).toContain("COPY --from=bundle /out /app");
+    expect(finalStage).toMatch(/^\s+PATH=\/app\/bin:\$PATH$/m);
   });
 
   it("ships influxd for portable backups and the GeoIP data", () => {
