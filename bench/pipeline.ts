@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Agent, request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
 import { InfluxClient } from "../services/core/influx";
 import { toLine } from "../services/core/line-protocol";
@@ -40,6 +41,7 @@ const { values: options } = parseArgs({
     json: { type: "boolean", default: false },
     rate: { type: "string" },
     "skip-throughput": { type: "boolean", default: false },
+    "service-node-options": { type: "string", default: "" },
   },
 });
 const EVENTS = Number(options.events);
@@ -52,6 +54,8 @@ for (const [name, value] of Object.entries({ events: EVENTS, duration: DURATION_
 }
 
 const TOKEN = "bench-token";
+/** mixpanel-browser's batch request: trailing slash, verbose reply; no geolocation (as in the lead's runs). */
+const TRACK_PATH = "/track/?verbose=1&ip=0";
 const RUN = Date.now().toString(36);
 const OS = ["Mac OS X", "Windows", "Linux", "iOS", "Android"];
 const BROWSERS = ["Chrome", "Safari", "Firefox", "Edge"];
@@ -84,22 +88,60 @@ function makeEvent(index: number, time: number, seq: number): BenchEvent {
   };
 }
 
-function body(batch: BenchEvent[]): string {
-  return `data=${encodeURIComponent(Buffer.from(JSON.stringify(batch)).toString("base64"))}`;
+/**
+ * A browser batch as mixpanel-browser sends it to a self-hosted host: base64 of the JSON list,
+ * URL-encoded in a form body. Built before the clock starts (the browsers are not on this machine).
+ */
+function body(batch: BenchEvent[]): Buffer {
+  return Buffer.from(`data=${encodeURIComponent(Buffer.from(JSON.stringify(batch)).toString("base64"))}`);
 }
 
-async function postBatch(url: string, payload: string): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: payload });
-      const text = await response.text();
-      if (response.status === 200 && text.includes('"status":1')) return;
-      if (response.status !== 429 && response.status < 500) throw new Error(`ingest answered ${response.status}: ${text}`);
-    } catch (error) {
-      if (attempt > 50) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * attempt)));
-  }
+/**
+ * The load generator's HTTP client: node:http on keep-alive connections, one per sender. It shares
+ * the two cores with the pipeline it measures, so it should cost as little as a client can (fetch
+ * costs several times more CPU per request here).
+ */
+function sender(baseUrl: string, connections: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const { hostname, port } = new URL(baseUrl);
+  const post = (path: string, payload: Buffer) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          agent,
+          hostname,
+          port,
+          path,
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": payload.length },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          response.on("error", reject);
+        },
+      );
+      request.setTimeout(30_000, () => request.destroy(new Error("no answer within 30 s")));
+      request.on("error", reject);
+      request.end(payload);
+    });
+  return {
+    /** Posts one batch until ingest accepts it (retrying 5xx and 429 as the SDK would). */
+    async postBatch(path: string, payload: Buffer): Promise<void> {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          const { status, text } = await post(path, payload);
+          if (status === 200 && text.includes('"status":1')) return;
+          if (status !== 429 && status < 500) throw new Error(`ingest answered ${status}: ${text}`);
+        } catch (error) {
+          if (attempt > 50 || (error as Error).message.startsWith("ingest answered")) throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * attempt)));
+      }
+    },
+    close: () => agent.destroy(),
+  };
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -137,20 +179,30 @@ async function waitForPhase(influx: InfluxClient, db: string, phaseStart: number
   }
 }
 
-async function throughput(pipeline: Pipeline, influx: InfluxClient): Promise<{ eventsPerSecond: number; acceptedPerSecond: number; seconds: number; events: BenchEvent[] }> {
+/** The throughput phase's events and request bodies, prepared before anything is timed. */
+function throughputLoad(): { events: BenchEvent[]; bodies: Buffer[] } {
   // Each event gets its own millisecond: N distinct events (see docs/worker.md on timestamps).
   const events = Array.from({ length: EVENTS }, (_, index) => makeEvent(index, phaseTime(THROUGHPUT_START, index), -1));
-  const bodies: string[] = [];
+  const bodies: Buffer[] = [];
   for (let start = 0; start < events.length; start += BATCH) bodies.push(body(events.slice(start, start + BATCH)));
-  const url = `${pipeline.ingestUrl}/track/?verbose=1&ip=0`;
+  return { events, bodies };
+}
+
+async function throughput(
+  pipeline: Pipeline,
+  influx: InfluxClient,
+  { events, bodies }: { events: BenchEvent[]; bodies: Buffer[] },
+): Promise<{ eventsPerSecond: number; acceptedPerSecond: number; seconds: number; events: BenchEvent[] }> {
+  const client = sender(pipeline.ingestUrl!, CONCURRENCY);
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < bodies.length) await postBatch(url, bodies[next++]!);
+      while (next < bodies.length) await client.postBatch(TRACK_PATH, bodies[next++]!);
     }),
   );
   const acceptedAt = performance.now();
+  client.close();
   await waitForPhase(influx, pipeline.database, THROUGHPUT_START);
   const seconds = (performance.now() - started) / 1000;
   return { eventsPerSecond: EVENTS / seconds, acceptedPerSecond: EVENTS / ((acceptedAt - started) / 1000), seconds, events };
@@ -201,7 +253,7 @@ async function workerOnly(pipeline: Pipeline, influx: InfluxClient, events: Benc
 }
 
 async function freshness(pipeline: Pipeline, influx: InfluxClient, rate: number): Promise<{ p50: number; p99: number; max: number; batches: number; rate: number }> {
-  const url = `${pipeline.ingestUrl}/track/?verbose=1&ip=0`;
+  const client = sender(pipeline.ingestUrl!, 64);
   const intervalMs = (BATCH / rate) * 1000;
   // Every batch gets a millisecond of its own (never a whole second, which the worker spreads over
   // the second), so that one query counting per millisecond tells which batches are queryable.
@@ -242,9 +294,10 @@ async function freshness(pipeline: Pipeline, influx: InfluxClient, rate: number)
     if (time % 1000 === 0) time += 1;
     times.push(time);
     const batch = Array.from({ length: BATCH }, () => makeEvent((index += 1), time, seq));
-    inflight.push(postBatch(url, body(batch)).then(() => void accepted.set(seq, performance.now())));
+    inflight.push(client.postBatch(TRACK_PATH, body(batch)).then(() => void accepted.set(seq, performance.now())));
   }
   await Promise.all(inflight);
+  client.close();
   sending = false;
   deadline = performance.now() + 120_000;
   await poller;
@@ -267,14 +320,23 @@ function cpuSeconds(pipeline: Pipeline): Record<string, number> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mixstack-bench-"));
-  const pipeline = await startPipeline({ dir, token: TOKEN, workers: WORKERS, ingestEnv: { MIXSTACK_GEOIP: "false" } });
+  const nodeOptions = options["service-node-options"] ? { NODE_OPTIONS: options["service-node-options"] } : {};
+  const pipeline = await startPipeline({ dir, token: TOKEN, workers: WORKERS, ingestEnv: { MIXSTACK_GEOIP: "false", ...nodeOptions }, workerEnv: nodeOptions });
   try {
     if (!pipeline.ingestUrl) throw new Error("this build has no ingest");
     const influx = new InfluxClient({ url: pipeline.influx.url, timeoutMs: 120_000 });
     // Freshness right after the throughput run that sets its rate; the two baselines after it, so
     // that their load on InfluxDB (compactions) does not weigh on the latencies.
-    const e2e = await throughput(pipeline, influx);
+    const load = throughputLoad();
+    const cpuStart = cpuSeconds(pipeline);
+    const e2e = await throughput(pipeline, influx, load);
     const cpuBefore = cpuSeconds(pipeline);
+    if (process.env.BENCH_DEBUG) {
+      for (const [name, seconds] of Object.entries(cpuBefore)) {
+        const used = seconds - (cpuStart[name] ?? 0);
+        process.stderr.write(`throughput cpu ${name}: ${((used / e2e.seconds) * 100).toFixed(0)}%  ${((used / EVENTS) * 1e6).toFixed(1)} µs/event\n`);
+      }
+    }
     const freshStarted = performance.now();
     const fresh = await freshness(pipeline, influx, options.rate ? Number(options.rate) : e2e.eventsPerSecond / 2);
     const cpuAfter = cpuSeconds(pipeline);

@@ -109,15 +109,31 @@ const startsWithSkippedWhitespace = /^[\t\0]/;
 
 /** One line (no trailing newline), or an error when the point has no field InfluxDB can store. */
 export function toLine(point: Point): string | LineProtocolError {
-  let line = escapeMeasurement(point.measurement);
+  const fields = lineFields(point);
+  if (fields instanceof LineProtocolError) return fields;
+  const line = `${lineSeries(point)} ${fields}`;
+  return point.timestamp === undefined ? line : `${line} ${point.timestamp}`;
+}
+
+/**
+ * The measurement and tags of a line: the point's series key as InfluxDB reads it (two points are
+ * in the same series exactly when these strings are equal).
+ */
+export function lineSeries(point: Point): string {
+  let series = escapeMeasurement(point.measurement);
   if (point.tags) {
     // InfluxDB sorts tags itself, but sorted input is its fast path.
     for (const key of Object.keys(point.tags).sort()) {
       const value = point.tags[key];
       if (value === undefined || value === "") continue;
-      line += `,${escapeKey(key)}=${escapeKey(value)}`;
+      series += `,${escapeKey(key)}=${escapeKey(value)}`;
     }
   }
+  return series;
+}
+
+/** The field set of a line, or an error when the point has no field InfluxDB can store. */
+export function lineFields(point: Point): string | LineProtocolError {
   let first = "";
   let rest = "";
   for (const key of Object.keys(point.fields)) {
@@ -131,8 +147,7 @@ export function toLine(point: Point): string | LineProtocolError {
     const what = rest === "" ? "no field that InfluxDB can store" : "only field keys that start with a tab or NUL";
     return new LineProtocolError(`point in "${point.measurement}" has ${what}`);
   }
-  line += ` ${first}${rest}`;
-  return point.timestamp === undefined ? line : `${line} ${point.timestamp}`;
+  return `${first}${rest}`;
 }
 
 /** Spreads points of one millisecond over its 10^6 nanoseconds. */

@@ -9,13 +9,12 @@ import type { WorkerMetrics } from "./metrics";
 import { invalidProfileItem, planUpdates } from "./profile-ops";
 import { applyProfileEntry } from "./profile-store";
 import type { RedisConnection } from "./redis-connection";
+import { EventLineBuilder } from "./event-line";
 import {
   eventTimestamp,
   invalidEventItem,
-  seriesKey,
   invalidStatsItem,
   measurements,
-  toEventPoint,
   toMergePoint,
   toProfileUpdatePoint,
   toStatsPoint,
@@ -133,7 +132,11 @@ function clip(text: string): string {
 }
 
 export class BatchProcessor {
-  constructor(private readonly deps: BatchDeps) {}
+  private readonly lineBuilder: EventLineBuilder;
+
+  constructor(private readonly deps: BatchDeps) {
+    this.lineBuilder = new EventLineBuilder(deps.schema, deps.types);
+  }
 
   /** `prepare` then `commit`. */
   async process(entries: readonly StreamEntry[], options: { redelivered: boolean } = { redelivered: false }): Promise<BatchSummary> {
@@ -246,7 +249,8 @@ export class BatchProcessor {
   private async applyAndBuild(decoded: DecodedEntry[]): Promise<{ lines: EntryLines[]; extraPoints: Record<string, number> }> {
     const extraPoints: Record<string, number> = {};
     const count = (measurement: string, points: number) => (extraPoints[measurement] = (extraPoints[measurement] ?? 0) + points);
-    const { redis, appliedTtlSeconds, types, schema, metrics } = this.deps;
+    const { redis, appliedTtlSeconds, types, metrics } = this.deps;
+    const { lineBuilder } = this;
     const ttl = appliedTtlSeconds;
 
     // Identity merges first, for the whole batch, in stream order (one pipelined round trip).
@@ -321,30 +325,30 @@ export class BatchProcessor {
             let dropped = 0;
             // Two different events of this entry that would land on one point move apart; the entry is
             // always processed whole and in order, so a re-delivery moves them the same way.
-            const owners = new Map<string, Array<{ point: Point; insertId: string }>>();
+            const owners = new Map<string, { series: string; insertId: string } | Array<{ series: string; insertId: string }>>();
             for (let index = 0; index < events.length; index += 1) {
               const event = events[index]!;
               const { distinctId, day } = resolved[index]!;
-              const { point, droppedProperties } = toEventPoint(event, distinctId, schema, types, userTypeOf(day, firstDays.get(distinctId)));
+              const line = lineBuilder.build(event, distinctId, userTypeOf(day, firstDays.get(distinctId)));
+              let timestamp = eventTimestamp(event.time, event.insertId);
               for (let probe = 1; ; probe += 1) {
-                const sharing = owners.get(point.timestamp!);
+                const sharing = owners.get(timestamp);
                 if (sharing === undefined) {
-                  owners.set(point.timestamp!, [{ point, insertId: event.insertId }]);
+                  owners.set(timestamp, { series: line.series, insertId: event.insertId });
                   break;
                 }
                 // Same nanosecond: rare, so only now compare series.
-                const series = seriesKey(point);
-                const owner = sharing.find((candidate) => seriesKey(candidate.point) === series);
+                const candidates = Array.isArray(sharing) ? sharing : [sharing];
+                const owner = candidates.find((candidate) => candidate.series === line.series);
                 if (owner === undefined) {
-                  sharing.push({ point, insertId: event.insertId });
+                  owners.set(timestamp, [...candidates, { series: line.series, insertId: event.insertId }]);
                   break;
                 }
                 if (owner.insertId === event.insertId) break;
-                point.timestamp = eventTimestamp(event.time, event.insertId, probe);
+                timestamp = eventTimestamp(event.time, event.insertId, probe);
               }
-              dropped += droppedProperties;
-              const line = toLine(point);
-              if (typeof line === "string") out.push(line);
+              dropped += line.droppedProperties;
+              out.push(`${line.series} ${line.fields} ${timestamp}`);
             }
             if (dropped > 0) metrics.droppedProperties.inc(dropped);
             for (const line of mergeLines) out.push(line);

@@ -74,14 +74,6 @@ export function eventTimestamp(time: number, insertId: string, probe = 0): strin
   return nanosecondTimestamp(time, (hashOffset(insertId, NANOS_PER_MILLI) + probe) % NANOS_PER_MILLI);
 }
 
-/** Tags in a canonical order: with the timestamp, what identifies a point in a measurement. */
-export function seriesKey(point: Point): string {
-  const tags = point.tags ?? {};
-  let key = point.measurement;
-  for (const name of Object.keys(tags).sort()) if (tags[name]) key += `,${name}=${tags[name]}`;
-  return key;
-}
-
 export interface EventSchema {
   /** Properties written as tags (`EVENT_TAGS`). */
   tagKeys: ReadonlySet<string>;
@@ -91,6 +83,22 @@ export interface EventPoint {
   point: Point;
   /** Properties that found no field name (type suffixes exhausted); counted, never fatal. */
   droppedProperties: number;
+}
+
+/** A property written as a tag (`EVENT_TAGS`); `event` and `user_type` are ours. */
+export function isTagProperty(key: string, schema: EventSchema): boolean {
+  return schema.tagKeys.has(key) && key !== "event" && key !== "user_type";
+}
+
+/**
+ * The field name of a property before the type policy (`FieldTypes.fieldFor`) applies: the name
+ * line protocol can carry, `(empty)` for "", and `<name>:property` for our own column and tag names.
+ */
+export function propertyFieldName(key: string, schema: EventSchema): string {
+  let name = representableName(key);
+  if (name === "") name = EMPTY_NAME;
+  if (reservedEventColumns.has(name) || schema.tagKeys.has(name)) name += RESERVED_SUFFIX;
+  return name;
 }
 
 /** Why an item from the stream cannot be turned into a point; undefined when it can. */
@@ -117,22 +125,22 @@ export function toEventPoint(event: EventItem, distinctId: string, schema: Event
   if (eventName !== undefined) tags.event = eventName;
   if (userType !== undefined && distinctId !== "") tags.user_type = userType;
   // insert_id first: the first field key must not start with whitespace (see line-protocol.ts).
-  const fields: Record<string, FieldValue> = { insert_id: event.insertId, distinct_id: distinctId };
+  // No prototype: a property named `toString` or `__proto__` is a field like any other.
+  const fields: Record<string, FieldValue> = Object.create(null);
+  fields.insert_id = event.insertId;
+  fields.distinct_id = distinctId;
   if (event.distinctId !== "" && event.distinctId !== distinctId) fields[BEFORE_IDENTITY_FIELD] = event.distinctId;
   let droppedProperties = 0;
   for (const key of Object.keys(event.properties)) {
     const raw = event.properties[key];
-    if (schema.tagKeys.has(key) && key !== "event" && key !== "user_type") {
+    if (isTagProperty(key, schema)) {
       const tagValue = toTagValue(raw);
       if (tagValue !== undefined) tags[key] = tagValue;
       continue;
     }
     const value = toFieldValue(raw);
     if (value === undefined) continue;
-    let name = representableName(key);
-    if (name === "") name = EMPTY_NAME;
-    if (reservedEventColumns.has(name) || schema.tagKeys.has(name)) name += RESERVED_SUFFIX;
-    const field = types.fieldFor(measurements.events, name, fieldTypeOf(value));
+    const field = types.fieldFor(measurements.events, propertyFieldName(key, schema), fieldTypeOf(value));
     if (field === undefined) {
       droppedProperties += 1;
       continue;
