@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent, request as httpRequest } from "node:http";
 import { parseArgs } from "node:util";
 import { InfluxClient } from "../services/core/influx";
 import { toLine } from "../services/core/line-protocol";
@@ -9,6 +8,7 @@ import { encodeEntry, redisKeys, type EventItem } from "../services/core/queue";
 import { createRedisConnection } from "../services/worker/redis-connection";
 import { startPipeline, type Pipeline } from "../services/dev/pipeline";
 import { waitFor } from "../services/dev/ports";
+import { formPost, HttpConnection } from "./http-load";
 import { FieldTypes } from "../services/worker/field-types";
 import { toEventPoint } from "../services/worker/schema";
 import { DEFAULT_EVENT_TAGS } from "../services/worker/settings";
@@ -96,51 +96,33 @@ function body(batch: BenchEvent[]): Buffer {
   return Buffer.from(`data=${encodeURIComponent(Buffer.from(JSON.stringify(batch)).toString("base64"))}`);
 }
 
-/**
- * The load generator's HTTP client: node:http on keep-alive connections, one per sender. It shares
- * the two cores with the pipeline it measures, so it should cost as little as a client can (fetch
- * costs several times more CPU per request here).
- */
-function sender(baseUrl: string, connections: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+/** Concurrent senders of prepared requests to ingest, retrying 5xx and 429 as the SDK would. */
+function sender(baseUrl: string) {
   const { hostname, port } = new URL(baseUrl);
-  const post = (path: string, payload: Buffer) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const request = httpRequest(
-        {
-          agent,
-          hostname,
-          port,
-          path,
-          method: "POST",
-          headers: { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": payload.length },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-          response.on("error", reject);
-        },
-      );
-      request.setTimeout(30_000, () => request.destroy(new Error("no answer within 30 s")));
-      request.on("error", reject);
-      request.end(payload);
-    });
+  const host = `${hostname}:${port}`;
+  const idle: HttpConnection[] = [];
+  const all: HttpConnection[] = [];
   return {
-    /** Posts one batch until ingest accepts it (retrying 5xx and 429 as the SDK would). */
-    async postBatch(path: string, payload: Buffer): Promise<void> {
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          const { status, text } = await post(path, payload);
-          if (status === 200 && text.includes('"status":1')) return;
-          if (status !== 429 && status < 500) throw new Error(`ingest answered ${status}: ${text}`);
-        } catch (error) {
-          if (attempt > 50 || (error as Error).message.startsWith("ingest answered")) throw error;
+    prepare: (payload: Buffer) => formPost(host, TRACK_PATH, payload),
+    async postBatch(request: Buffer): Promise<void> {
+      const connection = idle.pop() ?? new HttpConnection(hostname, Number(port));
+      if (!all.includes(connection)) all.push(connection);
+      try {
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            const { status, body } = await connection.request(request);
+            if (status === 200 && body.includes('"status":1')) return;
+            if (status !== 429 && status < 500) throw new Error(`ingest answered ${status}: ${body}`);
+          } catch (error) {
+            if (attempt > 50 || (error as Error).message.startsWith("ingest answered")) throw error;
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * attempt)));
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * attempt)));
+      } finally {
+        idle.push(connection);
       }
     },
-    close: () => agent.destroy(),
+    close: () => all.forEach((connection) => connection.close()),
   };
 }
 
@@ -180,25 +162,25 @@ async function waitForPhase(influx: InfluxClient, db: string, phaseStart: number
 }
 
 /** The throughput phase's events and request bodies, prepared before anything is timed. */
-function throughputLoad(): { events: BenchEvent[]; bodies: Buffer[] } {
+function throughputLoad(client: ReturnType<typeof sender>): { events: BenchEvent[]; requests: Buffer[] } {
   // Each event gets its own millisecond: N distinct events (see docs/worker.md on timestamps).
   const events = Array.from({ length: EVENTS }, (_, index) => makeEvent(index, phaseTime(THROUGHPUT_START, index), -1));
-  const bodies: Buffer[] = [];
-  for (let start = 0; start < events.length; start += BATCH) bodies.push(body(events.slice(start, start + BATCH)));
-  return { events, bodies };
+  const requests: Buffer[] = [];
+  for (let start = 0; start < events.length; start += BATCH) requests.push(client.prepare(body(events.slice(start, start + BATCH))));
+  return { events, requests };
 }
 
 async function throughput(
   pipeline: Pipeline,
   influx: InfluxClient,
-  { events, bodies }: { events: BenchEvent[]; bodies: Buffer[] },
+  client: ReturnType<typeof sender>,
+  { events, requests }: { events: BenchEvent[]; requests: Buffer[] },
 ): Promise<{ eventsPerSecond: number; acceptedPerSecond: number; seconds: number; events: BenchEvent[] }> {
-  const client = sender(pipeline.ingestUrl!, CONCURRENCY);
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < bodies.length) await client.postBatch(TRACK_PATH, bodies[next++]!);
+      while (next < requests.length) await client.postBatch(requests[next++]!);
     }),
   );
   const acceptedAt = performance.now();
@@ -230,7 +212,7 @@ async function rawBaseline(influx: InfluxClient, events: BenchEvent[]): Promise<
   return { pointsPerSecond: lines.length / seconds, seconds };
 }
 
-async function workerOnly(pipeline: Pipeline, influx: InfluxClient, events: BenchEvent[]): Promise<{ eventsPerSecond: number; seconds: number }> {
+async function workerOnly(pipeline: Pipeline, influx: InfluxClient, events: BenchEvent[]): Promise<{ eventsPerSecond: number; seconds: number; cpuSeconds: number }> {
   await Promise.all(pipeline.workers.map((worker) => worker.stop()));
   const redis = createRedisConnection(pipeline.redis.url);
   await redis.connect();
@@ -247,13 +229,18 @@ async function workerOnly(pipeline: Pipeline, influx: InfluxClient, events: Benc
   // Timed from the moment the workers are up (start() waits for their /healthz): their own speed only.
   await Promise.all(pipeline.workers.map((worker) => worker.start()));
   const started = performance.now();
+  const cpuBefore = cpuSeconds(pipeline);
   await waitForPhase(influx, pipeline.database, WORKER_ALONE_START);
   const seconds = (performance.now() - started) / 1000;
-  return { eventsPerSecond: events.length / seconds, seconds };
+  const cpuAfter = cpuSeconds(pipeline);
+  const workerCpu = Object.keys(cpuAfter)
+    .filter((name) => name.startsWith("mixstack worker"))
+    .reduce((sum, name) => sum + cpuAfter[name]! - (cpuBefore[name] ?? 0), 0);
+  return { eventsPerSecond: events.length / seconds, seconds, cpuSeconds: workerCpu };
 }
 
 async function freshness(pipeline: Pipeline, influx: InfluxClient, rate: number): Promise<{ p50: number; p99: number; max: number; batches: number; rate: number }> {
-  const client = sender(pipeline.ingestUrl!, 64);
+  const client = sender(pipeline.ingestUrl!);
   const intervalMs = (BATCH / rate) * 1000;
   // Every batch gets a millisecond of its own (never a whole second, which the worker spreads over
   // the second), so that one query counting per millisecond tells which batches are queryable.
@@ -294,7 +281,7 @@ async function freshness(pipeline: Pipeline, influx: InfluxClient, rate: number)
     if (time % 1000 === 0) time += 1;
     times.push(time);
     const batch = Array.from({ length: BATCH }, () => makeEvent((index += 1), time, seq));
-    inflight.push(client.postBatch(TRACK_PATH, body(batch)).then(() => void accepted.set(seq, performance.now())));
+    inflight.push(client.postBatch(client.prepare(body(batch))).then(() => void accepted.set(seq, performance.now())));
   }
   await Promise.all(inflight);
   client.close();
@@ -314,7 +301,8 @@ function cpuSeconds(pipeline: Pipeline): Record<string, number> {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   };
   const result: Record<string, number> = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
-  for (const child of pipeline.processes()) result[child.spec.name] = read(child.pid);
+  // Keyed by name and PID: workers share a name, and a restarted one is another process.
+  for (const child of pipeline.processes()) if (child.running) result[`${child.spec.name} (${child.pid})`] = read(child.pid);
   return result;
 }
 
@@ -327,9 +315,10 @@ async function main(): Promise<void> {
     const influx = new InfluxClient({ url: pipeline.influx.url, timeoutMs: 120_000 });
     // Freshness right after the throughput run that sets its rate; the two baselines after it, so
     // that their load on InfluxDB (compactions) does not weigh on the latencies.
-    const load = throughputLoad();
+    const client = sender(pipeline.ingestUrl);
+    const load = throughputLoad(client);
     const cpuStart = cpuSeconds(pipeline);
-    const e2e = await throughput(pipeline, influx, load);
+    const e2e = await throughput(pipeline, influx, client, load);
     const cpuBefore = cpuSeconds(pipeline);
     if (process.env.BENCH_DEBUG) {
       for (const [name, seconds] of Object.entries(cpuBefore)) {
@@ -346,6 +335,7 @@ async function main(): Promise<void> {
     }
     const raw = await rawBaseline(influx, e2e.events);
     const alone = await workerOnly(pipeline, influx, e2e.events);
+    if (process.env.BENCH_DEBUG) process.stderr.write(`worker alone cpu: ${((alone.cpuSeconds / EVENTS) * 1e6).toFixed(1)} µs/event\n`);
     const ratio = e2e.eventsPerSecond / raw.pointsPerSecond;
     const result = {
       events: EVENTS,

@@ -22,6 +22,7 @@ import {
   type ProfileUpdateRecord,
 } from "./schema";
 import type { ConsumerGroup, DeadLetter, StreamEntry } from "./stream";
+import { lineBlock, type LineBlock } from "./line-block";
 import type { EntryLines, PointWriter } from "./writer";
 
 /**
@@ -78,7 +79,10 @@ interface DecodedEntry {
   /** Whose `mx:applied:` marker guards the entry: its own id, or the original id of a replayed dead letter. */
   markerId: string;
   fields: Record<string, string>;
+  /** The entry with its valid items; an event entry's items are let go once its lines are built (see `eventItems`). */
   entry: QueueEntry;
+  /** How many valid items the entry has. */
+  itemCount: number;
   /** Index in the original `items` of each valid item kept in `entry.items`. */
   indexes: number[];
   invalid: InvalidItem[];
@@ -116,6 +120,14 @@ function splitValidItems(entry: QueueEntry): { valid: unknown[]; indexes: number
     }
   });
   return { valid, indexes, invalid };
+}
+
+/** An event entry's valid items, decoded again from the entry (the same items, in the same order). */
+function eventItems(item: DecodedEntry): EventItem[] {
+  if (item.entry.items.length === item.itemCount) return item.entry.items as EventItem[];
+  const entry = decodeEntry(item.fields);
+  if (entry instanceof Error) throw entry;
+  return splitValidItems(entry).valid as EventItem[];
 }
 
 function linesOf(points: readonly Point[]): string[] {
@@ -174,7 +186,7 @@ export class BatchProcessor {
         continue;
       }
       const { valid, indexes, invalid } = splitValidItems(entry);
-      decoded.push({ id, markerId: fields.origin || id, fields, entry: { ...entry, items: valid } as QueueEntry, indexes, invalid });
+      decoded.push({ id, markerId: fields.origin || id, fields, entry: { ...entry, items: valid } as QueueEntry, itemCount: valid.length, indexes, invalid });
     }
 
     const { lines, extraPoints } = await this.applyAndBuild(decoded);
@@ -225,10 +237,10 @@ export class BatchProcessor {
     const points: Record<string, number> = {};
     const add = (measurement: string, count: number) => (points[measurement] = (points[measurement] ?? 0) + count);
     for (const item of written) {
-      summary.items += item.entry.items.length;
+      summary.items += item.itemCount;
       if (item.entry.kind === "track" || item.entry.kind === "import") {
-        summary.events += item.entry.items.length;
-        add(measurements.events, item.entry.items.length);
+        summary.events += item.itemCount;
+        add(measurements.events, item.itemCount);
       } else if (item.entry.kind === "stats") {
         for (const stats of item.entry.items) add(stats.measurement, 1);
       }
@@ -308,12 +320,12 @@ export class BatchProcessor {
       if (item.gone || item.entry.items.length === 0) continue;
       const { entry } = item;
       if (entry.kind === "track" || entry.kind === "import") {
-        const events = entry.items;
+        let events: EventItem[] | undefined = entry.items;
         const resolved = resolvedByEntry.get(item.id)!;
         const merges = newMerges.get(item.id) ?? [];
         const mergeLines = linesOf(merges.map((pair) => toMergePoint(pair.deviceId, pair.userId, pair.time)));
         count(measurements.identityMerges, mergeLines.length);
-        let built: string[] | undefined;
+        let built: LineBlock | undefined;
         let builtWith = -1;
         lines.push({
           id: item.id,
@@ -321,6 +333,7 @@ export class BatchProcessor {
             // Built once; again only after a type conflict taught the field types something new.
             if (built && builtWith === types.version) return built;
             builtWith = types.version;
+            events ??= eventItems(item);
             const out: string[] = [];
             let dropped = 0;
             // Two different events of this entry that would land on one point move apart; the entry is
@@ -352,17 +365,20 @@ export class BatchProcessor {
             }
             if (dropped > 0) metrics.droppedProperties.inc(dropped);
             for (const line of mergeLines) out.push(line);
-            built = out;
-            return out;
+            built = lineBlock(out);
+            // The parsed events are the bulk of a waiting batch: let them go (decoded again after a type conflict).
+            events = undefined;
+            item.entry = { ...item.entry, items: [] } as QueueEntry;
+            return built;
           },
         });
       } else if (entry.kind === "engage" || entry.kind === "groups") {
         const records = profileRecords.get(item.id) ?? [];
-        const recordLines = linesOf(records.map(toProfileUpdatePoint));
-        count(measurements.profileUpdates, recordLines.length);
+        const recordLines = lineBlock(linesOf(records.map(toProfileUpdatePoint)));
+        count(measurements.profileUpdates, recordLines.ends.length);
         lines.push({ id: item.id, lines: () => recordLines });
       } else {
-        const statsLines = linesOf((entry.items as StatsItem[]).map((stats, position) => toStatsPoint(stats, `${item.markerId}:${item.indexes[position]}`)));
+        const statsLines = lineBlock(linesOf((entry.items as StatsItem[]).map((stats, position) => toStatsPoint(stats, `${item.markerId}:${item.indexes[position]}`))));
         lines.push({ id: item.id, lines: () => statsLines });
       }
     }

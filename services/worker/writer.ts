@@ -2,6 +2,7 @@ import { InfluxError, type InfluxClient } from "../core/influx";
 import type { Logger } from "../core/log";
 import { backoffDelay, pause } from "./backoff";
 import { parseTypeConflict, type FieldTypes } from "./field-types";
+import { lineCount, requestBody, requestsOf, type LineBlock } from "./line-block";
 
 /**
  * Writes the points of a batch to InfluxDB and decides what every answer means:
@@ -19,7 +20,7 @@ import { parseTypeConflict, type FieldTypes } from "./field-types";
 export interface EntryLines {
   id: string;
   /** The entry's lines with the current field types; called again after a type conflict. */
-  lines(): string[];
+  lines(): LineBlock;
 }
 
 export interface WriteOutcome {
@@ -102,8 +103,8 @@ export class PointWriter {
   private async writeLearningTypes(entries: readonly EntryLines[]): Promise<Answer> {
     let answer: Answer = { ok: false, message: "no attempt" };
     for (let round = 0; round < MAX_CONFLICT_ROUNDS; round += 1) {
-      const lines = entries.flatMap((entry) => entry.lines());
-      answer = await this.writeLines(lines);
+      const blocks = entries.map((entry) => entry.lines());
+      answer = await this.writeLines(blocks);
       if (answer.ok) return answer;
       const conflict = parseTypeConflict(answer.message);
       if (!conflict || !this.options.types.learn(conflict.measurement, conflict.field, conflict.existing)) return answer;
@@ -113,41 +114,42 @@ export class PointWriter {
     return answer;
   }
 
-  private async writeLines(lines: readonly string[]): Promise<Answer> {
+  private async writeLines(blocks: readonly LineBlock[]): Promise<Answer> {
     let written = 0;
-    for (let start = 0; start < lines.length; start += this.options.maxPoints) {
-      const answer = await this.writeChunk(lines.slice(start, start + this.options.maxPoints));
+    for (const request of requestsOf(blocks, this.options.maxPoints)) {
+      const answer = await this.writeChunk(request);
       if (!answer.ok) return answer;
       written += answer.lines;
     }
     return { ok: true, lines: written };
   }
 
-  private async writeChunk(lines: readonly string[]): Promise<Answer> {
-    if (lines.length === 0) return { ok: true, lines: 0 };
+  private async writeChunk(request: readonly LineBlock[]): Promise<Answer> {
+    const lines = lineCount(request);
+    if (lines === 0) return { ok: true, lines: 0 };
     let attempt = 0;
     let downSince = 0;
     for (;;) {
       if (this.options.signal.aborted) throw new WriteStopped();
       try {
         const started = Date.now();
-        await this.influx.write(lines.join("\n"), { db: this.options.db, gzip: true });
-        this.options.log.debug({ lines: lines.length, ms: Date.now() - started }, "InfluxDB write");
-        this.options.onWritten?.(lines.length, Date.now() - started);
+        await this.influx.write(requestBody(request), { db: this.options.db, gzip: true });
+        this.options.log.debug({ lines, ms: Date.now() - started }, "InfluxDB write");
+        this.options.onWritten?.(lines, Date.now() - started);
         if (downSince) {
           const downMs = Date.now() - downSince;
           this.options.log.info({ downMs, attempts: attempt }, "InfluxDB accepts writes again");
           this.options.onRecovered?.(downMs);
         }
-        return { ok: true, lines: lines.length };
+        return { ok: true, lines };
       } catch (error) {
         if (!(error instanceof InfluxError)) throw error;
-        if (error.status === 413 && lines.length > 1) {
-          const middle = Math.ceil(lines.length / 2);
-          const first = await this.writeChunk(lines.slice(0, middle));
-          if (!first.ok) return first;
-          const second = await this.writeChunk(lines.slice(middle));
-          return second.ok ? { ok: true, lines: first.lines + second.lines } : second;
+        if (error.status === 413 && lines > 1) {
+          const [first, second = []] = requestsOf(request, Math.ceil(lines / 2));
+          const firstAnswer = await this.writeChunk(first!);
+          if (!firstAnswer.ok) return firstAnswer;
+          const secondAnswer = await this.writeChunk(second);
+          return secondAnswer.ok ? { ok: true, lines: firstAnswer.lines + secondAnswer.lines } : secondAnswer;
         }
         if (!waitsForOperator(error)) return { ok: false, message: error.message };
         if (!downSince) {

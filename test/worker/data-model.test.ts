@@ -128,6 +128,19 @@ describe("data model through ingest and the worker", () => {
     expect(counts).toMatchObject({ numbers: 450, strings: 450, kept: 900 });
   });
 
+  it("a field another writer created after the worker started: its type is learnt from InfluxDB's answer and the batch rewritten, losing nothing", async () => {
+    // The worker read the field types at start; this field appears later, behind its back.
+    await influx.write(`events,event=late-type insert_id="late-direct",late_field=1 ${BigInt(Date.now() - 60_000) * 1_000_000n}`, { db: db() });
+    const events = makeEvents("late-type", 120, (index) => ({ late_field: `text-${index}`, other: index }));
+    await sendEvents(pipeline, events, { batchSize: 40 });
+    await waitForCount(() => countEvents(influx, db(), `"event" = 'late-type'`), 121);
+    const [counts] = await influx.rows(
+      `SELECT count("late_field") AS numbers, count("late_field:string") AS strings, count("other") AS others FROM "events" WHERE "event" = 'late-type'`,
+      { db: db() },
+    );
+    expect(counts).toMatchObject({ numbers: 1, strings: 120, others: 120 });
+  });
+
   it("two different events of one batch that would land on the same nanosecond are both kept", async () => {
     // Find two insert ids whose offsets collide (a 1-in-10^6 event per pair; a few thousand ids suffice).
     const seen = new Map<number, string>();

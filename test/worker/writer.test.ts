@@ -4,6 +4,7 @@ import type { InfluxClient } from "../../services/core/influx";
 import { toLine } from "../../services/core/line-protocol";
 import { waitFor } from "../../services/dev/ports";
 import { FieldTypes } from "../../services/worker/field-types";
+import { lineBlock } from "../../services/worker/line-block";
 import { PointWriter, WriteStopped, type EntryLines } from "../../services/worker/writer";
 import { influxClient, startTestInflux } from "../harness/services";
 import type { Influxd } from "../../services/dev/processes";
@@ -11,7 +12,7 @@ import type { Influxd } from "../../services/dev/processes";
 const silent = pino({ level: "silent" });
 
 function entry(id: string, build: () => string[]): EntryLines {
-  return { id, lines: build };
+  return { id, lines: () => lineBlock(build()) };
 }
 
 /** An entry whose lines are built with the shared field types, the way the batch builds event lines. */
