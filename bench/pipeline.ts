@@ -151,13 +151,30 @@ async function countPhase(influx: InfluxClient, db: string, phaseStart: number):
   return Number(rows[0]?.count ?? 0);
 }
 
-/** Waits for a phase's N events; gives up (with the count reached) after `timeoutMs`. */
-async function waitForPhase(influx: InfluxClient, db: string, phaseStart: number, timeoutMs = 600_000): Promise<void> {
+/**
+ * Waits for a phase's N events to be queryable; gives up (with the count reached) after `timeoutMs`.
+ * While the stream still holds entries, only its length is polled (cheap: a count over the phase's
+ * points is real work for influxd, which would otherwise be slowed down by the measurement itself);
+ * once the worker has finished every entry (it deletes an entry only after InfluxDB accepted its
+ * points), the count is what decides.
+ */
+async function waitForPhase(pipeline: Pipeline, influx: InfluxClient, phaseStart: number, timeoutMs = 600_000): Promise<void> {
+  const redis = createRedisConnection(pipeline.redis.url);
+  await redis.connect();
   let last = 0;
   try {
-    await waitFor("every event queryable", async () => (last = await countPhase(influx, db, phaseStart)) >= EVENTS, { timeoutMs, intervalMs: 200 });
+    await waitFor(
+      "every event queryable",
+      async () => {
+        if (Number(await redis.sendCommand(["XLEN", redisKeys.stream])) > 0) return false;
+        return (last = await countPhase(influx, pipeline.database, phaseStart)) >= EVENTS;
+      },
+      { timeoutMs, intervalMs: 20 },
+    );
   } catch {
     throw new Error(`only ${last} of ${EVENTS} events became queryable within ${timeoutMs / 1000} s`);
+  } finally {
+    await redis.close();
   }
 }
 
@@ -185,7 +202,7 @@ async function throughput(
   );
   const acceptedAt = performance.now();
   client.close();
-  await waitForPhase(influx, pipeline.database, THROUGHPUT_START);
+  await waitForPhase(pipeline, influx, THROUGHPUT_START);
   const seconds = (performance.now() - started) / 1000;
   return { eventsPerSecond: EVENTS / seconds, acceptedPerSecond: EVENTS / ((acceptedAt - started) / 1000), seconds, events };
 }
@@ -230,7 +247,7 @@ async function workerOnly(pipeline: Pipeline, influx: InfluxClient, events: Benc
   await Promise.all(pipeline.workers.map((worker) => worker.start()));
   const started = performance.now();
   const cpuBefore = cpuSeconds(pipeline);
-  await waitForPhase(influx, pipeline.database, WORKER_ALONE_START);
+  await waitForPhase(pipeline, influx, WORKER_ALONE_START);
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = cpuSeconds(pipeline);
   const workerCpu = Object.keys(cpuAfter)
@@ -321,6 +338,9 @@ async function main(): Promise<void> {
     const e2e = await throughput(pipeline, influx, client, load);
     const cpuBefore = cpuSeconds(pipeline);
     if (process.env.BENCH_DEBUG) {
+      const metrics = await (await fetch(`${pipeline.workerMetricsUrls[0]}/metrics`)).text();
+      const total = (name: string) => metrics.split("\n").filter((line) => line.startsWith(name)).reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+      process.stderr.write(`worker: ${total("mixstack_worker_write_seconds_count")} writes, ${total("mixstack_worker_points_written_total")} points\n`);
       for (const [name, seconds] of Object.entries(cpuBefore)) {
         const used = seconds - (cpuStart[name] ?? 0);
         process.stderr.write(`throughput cpu ${name}: ${((used / e2e.seconds) * 100).toFixed(0)}%  ${((used / EVENTS) * 1e6).toFixed(1)} µs/event\n`);
