@@ -26,6 +26,11 @@ export const dockerSection = z.strictObject({
     .string()
     .default("0.0.0.0")
     .describe("host address the ingest and Grafana ports are published on; 127.0.0.1 keeps them local (default 0.0.0.0)"),
+  grafanaBindAddress: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("host address Grafana's port is published on (default: bindAddress); 127.0.0.1 keeps Grafana for a reverse proxy on the host or an SSH tunnel"),
   ingestPort: field.port(8080).describe("host port of the ingestion API (default 8080)"),
   grafanaPort: field.port(3000).describe("host port of Grafana (default 3000)"),
   tls: z

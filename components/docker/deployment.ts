@@ -152,7 +152,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
           storage,
           hostPorts: hostPorts[spec.name] ?? {},
           files: tlsFiles(spec, settings),
-          settings,
+          settings: spec.name === "grafana" ? { ...settings, bindAddress: settings.grafanaBindAddress ?? settings.bindAddress } : settings,
           labels: {
             ...labels,
             "mixstack.service": spec.name,

@@ -99,6 +99,16 @@ describe("Docker target with docker.tls", () => {
     expect(evaluation.outputs.mixpanelSnippet).toEqual({ value: expect.stringContaining('api_host: "https://analytics.example.com:8443"'), secret: true });
   });
 
+  it.each([
+    ["Grafana on the ingest address by default", { bindAddress: "0.0.0.0" }, "0.0.0.0", "0.0.0.0"],
+    ["Grafana kept on loopback for a reverse proxy or an SSH tunnel", { bindAddress: "0.0.0.0", grafanaBindAddress: "127.0.0.1" }, "0.0.0.0", "127.0.0.1"],
+  ])("publishes %s", async (_name, addresses, ingestIp, grafanaIp) => {
+    const evaluation = await deploy({ ...addresses, tls: TLS });
+    const published = (service: string) =>
+      ((resourcesOfType(evaluation, CONTAINER).find((r) => (r.inputs as ContainerInputs).labels?.some((l) => l.label === "mixstack.service" && l.value === service))!.inputs as { ports?: Array<{ ip: string }> }).ports ?? []).map((p) => p.ip);
+    expect([published("ingest"), published("grafana")]).toEqual([[ingestIp], [grafanaIp]]);
+  });
+
   it("without docker.tls serves plain HTTP: no mounts, no TLS variables, an http URL", async () => {
     const evaluation = await deploy({ publicHost: "analytics.example.com" });
     expect(containerOf(evaluation, "ingest").mounts ?? []).toEqual([]);
