@@ -130,6 +130,17 @@ export interface Edge {
   port: string;
 }
 
+/**
+ * A service that terminates TLS itself: it serves HTTPS on its public port with the certificate and
+ * key (PEM) the platform mounts read-only at these container paths. Only platforms that take the
+ * files from the operator set it (Docker: `mixstack:docker.tls`); the clouds terminate TLS at their
+ * load balancers instead.
+ */
+export interface TlsFiles {
+  certPath: string;
+  keyPath: string;
+}
+
 export interface JobSchedule {
   /** Five-field cron, UTC. */
   cron: string;
@@ -159,6 +170,8 @@ export interface ServiceSpec {
   /** Derived from the endpoint references in `env`: the only network paths this service needs. */
   talksTo: Edge[];
   schedule?: JobSchedule;
+  /** Set when the service serves HTTPS itself (see `TlsFiles`). */
+  tls?: TlsFiles;
   /** Seconds between SIGTERM and SIGKILL. */
   stopGraceSeconds: number;
   /**
@@ -194,6 +207,19 @@ const SERVICES_IMAGE: ImageSpec = { kind: "build", build: "services" };
 // The services image has node but neither curl nor wget.
 const nodeHttpCheck = (port: number, path: string) =>
   `node -e "fetch('http://127.0.0.1:${port}${path}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"`;
+// The certificate names the public host, not 127.0.0.1: the check asks "alive?", not "trusted?".
+const nodeHttpsCheck = (port: number, path: string) =>
+  `node -e "require('https').get({host:'127.0.0.1',port:${port},path:'${path}',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"`;
+
+/**
+ * Prometheus `/metrics` of ingest and the worker (their `METRICS_PORT`): a private port, never
+ * published or forwarded by a load balancer. Nothing in the stack scrapes it; docs/topology.md says
+ * how an operator's Prometheus reaches it on each platform.
+ */
+export const METRICS_PORT = 9464;
+
+/** Where ingest finds its certificate and key when it serves HTTPS itself (Docker with `docker.tls`). */
+export const INGEST_TLS_FILES: TlsFiles = { certPath: "/run/mixstack/tls/cert.pem", keyPath: "/run/mixstack/tls/key.pem" };
 
 /** Builds the topology of one stack from its validated config. Pure. */
 export function buildTopology(config: StackConfig): Topology {
@@ -207,6 +233,10 @@ export function buildTopology(config: StackConfig): Topology {
     ? { kind: "url", url: config.backup.target }
     : { kind: "platform" };
   const single: Scaling = { min: 1, max: 1 };
+  // The one platform setting the topology reads: whether the operator gives ingest a certificate
+  // (Docker). The clouds terminate TLS at their load balancers and have no such key.
+  const ingestTls = config.platform === "docker" && config.docker.tls ? INGEST_TLS_FILES : undefined;
+  const ingestPort = 8080;
 
   const services: Omit<ServiceSpec, "talksTo">[] = [
     {
@@ -325,18 +355,24 @@ export function buildTopology(config: StackConfig): Topology {
       image: SERVICES_IMAGE,
       command: ["ingest"],
       env: {
-        PORT: text(8080),
+        PORT: text(ingestPort),
+        METRICS_PORT: text(METRICS_PORT),
         REDIS_URL: redisUrl,
         MIXSTACK_TOKEN: [env.secret("projectToken")],
         MIXSTACK_API_SECRET: [env.secret("apiSecret")],
+        ...(ingestTls ? { MIXSTACK_TLS_CERT_FILE: text(ingestTls.certPath), MIXSTACK_TLS_KEY_FILE: text(ingestTls.keyPath) } : {}),
         LOG_LEVEL: logLevel,
       },
-      ports: [{ name: "http", port: 8080, protocol: "http", public: true }],
+      ports: [
+        { name: "http", port: ingestPort, protocol: "http", public: true },
+        { name: "metrics", port: METRICS_PORT, protocol: "http", public: false },
+      ],
       volumes: [],
+      tls: ingestTls,
       health: {
         http: { port: "http", path: "/healthz" },
         readinessPath: "/readyz",
-        command: nodeHttpCheck(8080, "/healthz"),
+        command: ingestTls ? nodeHttpsCheck(ingestPort, "/healthz") : nodeHttpCheck(ingestPort, "/healthz"),
         intervalSeconds: 10,
         timeoutSeconds: 5,
         retries: 3,
@@ -359,14 +395,15 @@ export function buildTopology(config: StackConfig): Topology {
         INFLUX_DB: text(influx.database),
         INFLUX_USER: text(influx.writerUser),
         INFLUX_PASSWORD: [env.secret("influxWriterPassword")],
+        METRICS_PORT: text(METRICS_PORT),
         LOG_LEVEL: logLevel,
       },
-      // The worker's own default METRICS_PORT: Prometheus `/metrics` and `/healthz` (the loop is alive).
-      ports: [{ name: "metrics", port: 9464, protocol: "http", public: false }],
+      // Prometheus `/metrics` and `/healthz` (the loop is alive).
+      ports: [{ name: "metrics", port: METRICS_PORT, protocol: "http", public: false }],
       volumes: [],
       health: {
         http: { port: "metrics", path: "/healthz" },
-        command: nodeHttpCheck(9464, "/healthz"),
+        command: nodeHttpCheck(METRICS_PORT, "/healthz"),
         intervalSeconds: 15,
         timeoutSeconds: 5,
         retries: 4,

@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { field } from "./fields";
 
+/** A file on the Docker host (which is not this machine for ssh:// engines), so only its form is checked here. */
+const hostFile = z
+  .string()
+  .regex(/^\/[^\0]*[^/]$/, { message: "expected an absolute path of a file on the Docker host" });
+
 /** `mixstack:docker`: how the stack lands on a Docker engine (`platform: docker`). */
 export const dockerSection = z.strictObject({
   host: z
@@ -21,8 +26,22 @@ export const dockerSection = z.strictObject({
     .string()
     .default("0.0.0.0")
     .describe("host address the ingest and Grafana ports are published on; 127.0.0.1 keeps them local (default 0.0.0.0)"),
+  grafanaBindAddress: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("host address Grafana's port is published on (default: bindAddress); 127.0.0.1 keeps Grafana for a reverse proxy on the host or an SSH tunnel"),
   ingestPort: field.port(8080).describe("host port of the ingestion API (default 8080)"),
   grafanaPort: field.port(3000).describe("host port of Grafana (default 3000)"),
+  tls: z
+    .strictObject({
+      certFile: hostFile.describe(
+        "ingest serves HTTPS with this certificate (chain, PEM, covering publicHost; a path on the Docker host, mounted read-only) and ingestUrl is https://; unset: plain HTTP",
+      ),
+      keyFile: hostFile.describe("the certificate's private key (PEM, a path on the Docker host readable by uid 1000, the services' user; mounted read-only)"),
+    })
+    .optional()
+    .describe("TLS for ingest: it serves HTTPS itself with these files (both required)"),
   dataDir: z
     .string()
     .regex(/^\//, { message: "expected an absolute path on the Docker host" })

@@ -13,6 +13,7 @@ import {
   type BuildName,
   type DeploymentSummary,
   type ServiceName,
+  type ServiceSpec,
 } from "../topology";
 import { dockerEnv } from "./env";
 import { dockerNames, hostPathFor, ownershipScript } from "./names";
@@ -128,6 +129,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
 
     const created: Partial<Record<ServiceName, DockerService>> = {};
     const edges: string[] = [];
+    const ingestTls = service(topology, "ingest").tls;
     for (const spec of startOrder(topology)) {
       const env = dockerEnv(spec, topology, secrets, BACKUP_STORE_URL);
       const prerequisites = spec.dependsOn.map((dependency) => created[dependency.service]!);
@@ -149,7 +151,8 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
           networkName: this.network.name,
           storage,
           hostPorts: hostPorts[spec.name] ?? {},
-          settings,
+          files: tlsFiles(spec, settings),
+          settings: spec.name === "grafana" ? { ...settings, bindAddress: settings.grafanaBindAddress ?? settings.bindAddress } : settings,
           labels: {
             ...labels,
             "mixstack.service": spec.name,
@@ -169,9 +172,10 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     }
     this.services = created;
 
-    const url = (containerPort: number) => `http://${settings.publicHost}:${containerPort}`;
-    this.ingestUrl = pulumi.output(url(settings.ingestPort));
-    this.grafanaUrl = pulumi.output(url(settings.grafanaPort));
+    const url = (scheme: string, hostPort: number) => `${scheme}://${settings.publicHost}:${hostPort}`;
+    this.ingestUrl = pulumi.output(url(ingestTls ? "https" : "http", settings.ingestPort));
+    // Grafana has no certificate of ours: a reverse proxy in front is the way to HTTPS (docs/deploy.md).
+    this.grafanaUrl = pulumi.output(url("http", settings.grafanaPort));
     const backups = service(topology, "backup").volumes.find((v) => v.purpose === "backups");
     this.backupTarget = pulumi.output(
       topology.backupTarget.kind === "url"
@@ -211,4 +215,14 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
       backupJob: this.backupJob,
     });
   }
+}
+
+/** The certificate and key of `docker.tls`, mounted where a service that serves HTTPS itself reads them. */
+function tlsFiles(spec: ServiceSpec, settings: DockerConfig): Array<{ source: string; target: string }> | undefined {
+  if (!spec.tls) return undefined;
+  if (!settings.tls) throw new Error(`${spec.name} serves HTTPS but mixstack:docker.tls names no certificate`);
+  return [
+    { source: settings.tls.certFile, target: spec.tls.certPath },
+    { source: settings.tls.keyFile, target: spec.tls.keyPath },
+  ];
 }

@@ -19,6 +19,8 @@ export interface DockerServiceArgs {
   storage: DockerStorage;
   /** Host port per public container port. */
   hostPorts: Readonly<Record<number, number>>;
+  /** Files of the Docker host mounted read-only (`source` on the host → `target` in the container). */
+  files?: ReadonlyArray<{ source: string; target: string }>;
   settings: Pick<DockerConfig, "bindAddress" | "restartPolicy" | "logMaxSize" | "logMaxFiles">;
   labels: Record<string, pulumi.Input<string>>;
   /** Resources that must be ready first (healthy containers, finished init containers). */
@@ -77,6 +79,8 @@ export class DockerService extends pulumi.ComponentResource {
         networksAdvanced: [{ name: args.networkName, aliases: [spec.name] }],
         ports,
         volumes,
+        // A bind mount (not `volumes`): a missing source fails the deploy instead of becoming an empty directory.
+        mounts: args.files?.map((file) => ({ type: "bind", source: file.source, target: file.target, readOnly: true })),
         memory: spec.resources.memoryMb,
         cpus: String(spec.resources.cpus),
         healthcheck: health

@@ -23,6 +23,7 @@ export function describePipeline(pipeline: Pipeline, dir: string): string {
   const lines = ["mixstack dev is running; Ctrl-C stops everything.", ""];
   if (pipeline.ingestUrl) lines.push(`  ingest     ${pipeline.ingestUrl}   (token ${pipeline.token}, API secret ${pipeline.apiSecret})`);
   else lines.push("  ingest     not part of this build: write entries to the stream yourself");
+  if (pipeline.ingestMetricsUrl) lines.push(`             ${pipeline.ingestMetricsUrl}/metrics`);
   lines.push(`  redis      ${pipeline.redis.url}`);
   lines.push(`  influxdb   ${pipeline.influx.url}   (database ${pipeline.database})`);
   pipeline.workerMetricsUrls.forEach((url, index) => lines.push(`  worker ${index + 1}   ${url}/metrics`));

@@ -55,6 +55,8 @@ export interface Pipeline {
   influx: Influxd;
   ingest?: ManagedProcess;
   ingestUrl?: string;
+  /** Ingest's private metrics listener (`/metrics`). */
+  ingestMetricsUrl?: string;
   workers: ManagedProcess[];
   /** Metrics URL of each worker, in the order of `workers`. */
   workerMetricsUrls: string[];
@@ -160,15 +162,19 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
     let ingest: ManagedProcess | undefined;
     let ingestUrl: string | undefined;
+    let ingestMetricsUrl: string | undefined;
     if (options.ingest !== false && ingestAvailable()) {
       const port = options.ingestPort ?? (await freePort());
+      const ingestMetricsPort = await freePort();
       ingestUrl = `http://127.0.0.1:${port}`;
+      ingestMetricsUrl = `http://127.0.0.1:${ingestMetricsPort}`;
       const readyUrl = `${ingestUrl}/readyz`;
       ingest = register(
         await startServiceProcess({
           command: "ingest",
           env: {
             PORT: String(port),
+            METRICS_PORT: String(ingestMetricsPort),
             MIXSTACK_LISTEN_HOST: "127.0.0.1",
             REDIS_URL: redis.url,
             MIXSTACK_TOKEN: token,
@@ -187,6 +193,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       influx,
       ingest,
       ingestUrl,
+      ingestMetricsUrl,
       workers,
       workerMetricsUrls,
       token,

@@ -1,6 +1,6 @@
 /** The Mixpanel ingestion endpoints this service implements. */
 export type IngestRoute = "track" | "engage" | "groups" | "import";
-export type Route = IngestRoute | "healthz" | "readyz" | "metrics" | "decide" | "not_found";
+export type Route = IngestRoute | "healthz" | "readyz" | "decide" | "not_found";
 
 const ROUTES: Record<string, Route> = {
   "/track": "track",
@@ -9,7 +9,7 @@ const ROUTES: Record<string, Route> = {
   "/import": "import",
   "/healthz": "healthz",
   "/readyz": "readyz",
-  "/metrics": "metrics",
+  // No "/metrics": load balancers forward every path of this port; metrics are on the private METRICS_PORT.
   "/decide": "decide",
 };
 

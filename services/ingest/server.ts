@@ -13,8 +13,9 @@ import { isIngestRoute, matchRoute, type IngestRoute } from "./routes";
 import type { IngestSettings } from "./settings";
 
 /**
- * The HTTP(S) edge: routing, body reading, the queue write and the reply, plus health, readiness,
- * metrics and a graceful drain. What to accept and what to answer is decided in `prepare.ts`.
+ * The HTTP(S) edge: routing, body reading, the queue write and the reply, plus health, readiness
+ * and a graceful drain. What to accept and what to answer is decided in `prepare.ts`. `/metrics` is
+ * not here: it is on the private metrics port (`service.ts`), never on this public one.
  */
 
 const EMPTY = Buffer.alloc(0);
@@ -117,10 +118,6 @@ export class IngestServer {
         const ready = this.options.queue.ready && !this.draining;
         const reply = jsonReply(ready ? 200 : 503, { ready, queue: this.options.queue.ready ? "up" : "down", draining: this.draining });
         return this.send(request, response, reply, route);
-      }
-      case "metrics": {
-        const text = await this.options.metrics.registry.metrics();
-        return this.send(request, response, { status: 200, headers: { "Content-Type": this.options.metrics.registry.contentType }, body: text }, route);
       }
       case "decide":
         // mixpanel-browser before 2.45 asks for in-app notifications here; there are none.

@@ -36,6 +36,8 @@ const pathPrefix = z
 
 export const ingestEnvironment = z.object({
   PORT: env.port(8080),
+  /** Prometheus `/metrics`, on a port of its own that load balancers never forward; 0 turns it off. */
+  METRICS_PORT: env.port(9464),
   MIXSTACK_LISTEN_HOST: z.string().default("0.0.0.0"),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: "expected redis://host:port or rediss://host:port" }),
   MIXSTACK_TOKEN: env.list().refine((tokens) => tokens.length > 0, { message: "at least one project token is required" }),
@@ -84,6 +86,8 @@ export interface Limits {
 
 export interface IngestSettings {
   port: number;
+  /** Private port of `/metrics`; 0: not served. */
+  metricsPort: number;
   host: string;
   redisUrl: string;
   tokens: string[];
@@ -111,8 +115,12 @@ export const MAX_DEPTH = 3;
 /** Reads and validates the environment; a wrong value throws `SettingsError` naming the variable. */
 export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): IngestSettings {
   const e = readSettings("ingest", ingestEnvironment, source);
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new SettingsError(`mixstack ingest: invalid environment\n  METRICS_PORT: must differ from PORT, which is public (got ${e.METRICS_PORT} for both)`);
+  }
   return {
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     host: e.MIXSTACK_LISTEN_HOST,
     redisUrl: e.REDIS_URL,
     tokens: e.MIXSTACK_TOKEN,

@@ -1,5 +1,6 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { serveMetrics as serveMetricsEndpoint } from "../core/metrics-server";
 
 /**
  * The worker's self-metrics: Prometheus counters and gauges (served on `/metrics`), and the window
@@ -78,35 +79,7 @@ export class WorkerMetrics {
   }
 }
 
-/** `/metrics` (Prometheus text) and `/healthz` (the loop is alive) on loopback-or-all, as configured. */
+/** `/metrics` (Prometheus text) and `/healthz` (the loop is alive) on every address of `port`. */
 export async function serveMetrics(metrics: WorkerMetrics, port: number, healthy: () => boolean): Promise<Server> {
-  const server = createServer((request, response) => {
-    const path = (request.url ?? "/").split("?")[0];
-    if (path === "/metrics") {
-      metrics.registry.metrics().then(
-        (text) => {
-          response.writeHead(200, { "Content-Type": metrics.registry.contentType });
-          response.end(text);
-        },
-        (error: Error) => {
-          response.writeHead(500, { "Content-Type": "text/plain" });
-          response.end(error.message);
-        },
-      );
-      return;
-    }
-    if (path === "/healthz") {
-      const ok = healthy();
-      response.writeHead(ok ? 200 : 503, { "Content-Type": "text/plain" });
-      response.end(ok ? "ok" : "stalled");
-      return;
-    }
-    response.writeHead(404, { "Content-Type": "text/plain" });
-    response.end("not found");
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, () => resolve());
-  });
-  return server;
+  return (await serveMetricsEndpoint({ registry: metrics.registry, port, healthy })).server;
 }

@@ -71,6 +71,17 @@ describe("security groups (aws-example)", () => {
     expect(sourcesOf("mixstack-backup")).toEqual({});
   });
 
+  it("keep ingest's and the worker's metrics port (9464) private: mapped in the task, forwarded by no load balancer, opened by no rule", () => {
+    for (const name of ["ingest", "worker"]) {
+      const container = taskOf(example, name).containers.find((c) => c.name === name)!;
+      expect(container.portMappings.map((p) => p.containerPort), name).toContain(9464);
+      expect(sourcesOf(`mixstack-${name}`)[9464], name).toBeUndefined();
+    }
+    expect(ofType(example, TYPES.targetGroup).map((group) => group.inputs.port).sort()).toEqual([3000, 8080]);
+    const forwarded = ofType(example, TYPES.service).flatMap((s) => ((s.inputs.loadBalancers ?? []) as Array<{ containerPort: number }>).map((lb) => lb.containerPort));
+    expect(forwarded.sort()).toEqual([3000, 8080]);
+  });
+
   it("carry only descriptions the EC2 API accepts (it refuses them at deploy time, not in preview)", () => {
     const described = [...ofType(example, TYPES.securityGroup), ...ofType(example, TYPES.ingress), ...ofType(example, TYPES.egress)];
     expect(described.length).toBeGreaterThan(30);

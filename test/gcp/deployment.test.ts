@@ -259,8 +259,17 @@ describe("gcp-example: Cloud Run", () => {
       liveness: "/healthz",
       args: ["ingest"],
       // PORT is Cloud Run's own (set to the container port).
-      env: ["REDIS_URL", "MIXSTACK_TOKEN", "MIXSTACK_API_SECRET", "LOG_LEVEL"],
+      env: ["METRICS_PORT", "REDIS_URL", "MIXSTACK_TOKEN", "MIXSTACK_API_SECRET", "LOG_LEVEL"],
     });
+  });
+
+  it("routes only ingest's public port: its metrics port is no container port of the service, so nothing outside the instance reaches it", () => {
+    const ingest = cloudRun().get("ingest")!;
+    const metricsPort = ingest.container.envs.find((e: { name: string; value?: string }) => e.name === "METRICS_PORT")?.value;
+    expect(metricsPort).toBe("9464");
+    // Cloud Run takes one container port per service: the one its ingress forwards to.
+    expect(ingest.container.ports).toEqual({ containerPort: 8080, name: "http1" });
+    expect(Number(metricsPort)).not.toBe(ingest.container.ports.containerPort);
   });
 
   it("runs the worker as a worker pool (GA, CPU always allocated) with the configured instance count", () => {

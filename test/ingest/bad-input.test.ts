@@ -13,7 +13,7 @@ import { b64, lastId, readStreamAfter, send, startIngestProcess, SECRET, TOKEN, 
  */
 
 const MAX_BODY = 1024 * 1024;
-let ingest: { process: ManagedProcess; url: string };
+let ingest: { process: ManagedProcess; url: string; metricsUrl: string };
 let client: Redis;
 let pid: number | undefined;
 
@@ -163,8 +163,8 @@ describe("bad input", () => {
     expect((entries[0]!.entry.items as EventItem[]).map((item) => item.event)).toEqual(["valid 1", "valid 2", "valid 3"]);
   });
 
-  it("counts every refusal by reason in /metrics", async () => {
-    const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
+  it("counts every refusal by reason in /metrics (on the private metrics port)", async () => {
+    const metrics = await (await fetch(`${ingest.metricsUrl}/metrics`)).text();
     for (const reason of ["bad_base64", "bad_utf8", "bad_json", "not_object", "too_many_items", "body_too_large", "too_deep", "too_many_properties", "bad_event_name", "missing_token", "unknown_token", "invalid_credentials"]) {
       expect(metrics).toMatch(new RegExp(`mixstack_ingest_events_rejected_total\\{route="(track|engage|import)",reason="${reason}"\\} [1-9]`));
     }

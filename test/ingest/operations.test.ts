@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { waitFor } from "../../services/dev/ports";
+import { freePort, waitFor } from "../../services/dev/ports";
 import type { StatsItem } from "../../services/core/queue";
 import { b64, readStream, send, startIngestStack, TOKEN, type Redis } from "./support";
 
@@ -31,11 +31,11 @@ describe("operations", () => {
     expect(JSON.parse(ready.text)).toEqual({ ready: true, queue: "up", draining: false });
   });
 
-  it("serves Prometheus metrics: requests by route and status, events accepted and rejected by reason, queue write latency", async () => {
-    const { url } = await startIngestStack();
+  it("serves Prometheus metrics on the metrics port: requests by route and status, events accepted and rejected by reason, queue write latency", async () => {
+    const { url, ingest } = await startIngestStack({ METRICS_PORT: String(await freePort()) });
     for (let index = 0; index < 3; index++) expect((await send(`${url}${good(`m${index}`)}`)).text).toBe("1");
     expect((await send(`${url}${tokenless}`)).text).toBe("0");
-    const metrics = await send(`${url}/metrics`);
+    const metrics = await send(`${ingest.metricsUrl}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers["content-type"]).toMatch(/^text\/plain/);
     expect(metrics.text).toMatch(/^mixstack_ingest_requests_total\{route="track",status="200"\} 4$/m);
@@ -43,6 +43,29 @@ describe("operations", () => {
     expect(metrics.text).toMatch(/^mixstack_ingest_events_rejected_total\{route="track",reason="missing_token"\} 2$/m);
     expect(metrics.text).toMatch(/^mixstack_ingest_queue_write_seconds_count\{outcome="ok"\} 3$/m);
     expect(metrics.text).toMatch(/^mixstack_ingest_stream_length \d+$/m);
+  });
+
+  it.each([
+    ["/metrics", ""],
+    ["/mp/metrics", "/mp"],
+    ["/metrics/", ""],
+  ])("answers %s on the public port with 404, as any unknown path (metrics are private)", async (path, prefix) => {
+    const { url, ingest } = await startIngestStack({ METRICS_PORT: String(await freePort()), MIXSTACK_PATH_PREFIX: prefix });
+    const metrics = await send(`${url}${path}`);
+    expect([metrics.status, metrics.text]).toEqual([404, '{"error":"not found","status":0}']);
+    expect(metrics.text).not.toContain("mixstack_ingest_");
+    // The same process serves them on its metrics port.
+    expect((await send(`${ingest.metricsUrl}/metrics`)).text).toContain("mixstack_ingest_requests_total");
+  });
+
+  it("serves only /metrics on the metrics port: ingest routes and health are not there", async () => {
+    const { ingest } = await startIngestStack({ METRICS_PORT: String(await freePort()) });
+    for (const path of [good("nope"), "/healthz", "/readyz"]) expect((await send(`${ingest.metricsUrl}${path}`)).status).toBe(404);
+  });
+
+  it("opens no metrics port when METRICS_PORT is 0", async () => {
+    const { ingest } = await startIngestStack({ METRICS_PORT: "0" });
+    expect(ingest.metricsUrl).toBeUndefined();
   });
 
   it("puts its counters on the stream as stats items every interval, keeping them through a Redis outage", async () => {

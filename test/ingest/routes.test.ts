@@ -10,6 +10,10 @@ describe("matchRoute", () => {
     ["/groups", "", "groups"],
     ["/import", "", "import"],
     ["/healthz", "", "healthz"],
+    ["/readyz", "", "readyz"],
+    // Metrics are on the private metrics port, never on the public one.
+    ["/metrics", "", "not_found"],
+    ["/mp/metrics", "/mp", "not_found"],
     ["/mp/track/", "/mp", "track"],
     ["/mp//engage", "/mp", "engage"],
     ["/_mp/api/import", "/_mp/api", "import"],

@@ -12,6 +12,7 @@ describe("readIngestSettings", () => {
     const settings = readIngestSettings(required);
     expect(settings).toMatchObject({
       port: 8080,
+      metricsPort: 9464,
       host: "0.0.0.0",
       tokens: ["T1", "T2"],
       apiSecrets: [],
@@ -34,6 +35,7 @@ describe("readIngestSettings", () => {
     const settings = readIngestSettings({
       ...required,
       PORT: "9000",
+      METRICS_PORT: "9100",
       MIXSTACK_API_SECRET: "s1,s2",
       MIXSTACK_SERVICE_ACCOUNT_SECRETS: "svc:pa:ss",
       MIXSTACK_PATH_PREFIX: "/mp/",
@@ -44,6 +46,7 @@ describe("readIngestSettings", () => {
     });
     expect(settings).toMatchObject({
       port: 9000,
+      metricsPort: 9100,
       apiSecrets: ["s1", "s2"],
       serviceAccounts: [{ username: "svc", secret: "pa:ss" }],
       pathPrefix: "/mp",
@@ -68,6 +71,8 @@ describe("readIngestSettings", () => {
     ["no Redis", { MIXSTACK_TOKEN: "T" }, /REDIS_URL: /],
     ["a Redis URL of another scheme", { ...required, REDIS_URL: "http://x" }, /REDIS_URL: expected redis:\/\//],
     ["a port that is a word", { ...required, PORT: "http" }, /PORT: /],
+    ["a metrics port out of range", { ...required, METRICS_PORT: "70000" }, /METRICS_PORT: /],
+    ["the metrics port on the public port", { ...required, PORT: "9464" }, /METRICS_PORT: must differ from PORT, which is public \(got 9464 for both\)/],
     ["a header limit below 64 KB", { ...required, MIXSTACK_MAX_HEADER_BYTES: "16384" }, /MIXSTACK_MAX_HEADER_BYTES: must be at least 65536/],
     ["a flag that is not a boolean", { ...required, MIXSTACK_GEOIP: "maybe" }, /MIXSTACK_GEOIP: expected true or false/],
     ["a service account without a secret", { ...required, MIXSTACK_SERVICE_ACCOUNT_SECRETS: "user" }, /MIXSTACK_SERVICE_ACCOUNT_SECRETS: expected "user:secret"/],

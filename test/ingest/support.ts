@@ -25,6 +25,8 @@ export type Redis = Awaited<ReturnType<typeof redisClient>>;
 export async function startTestIngest(redisUrl: string, env: Record<string, string> = {}): Promise<RunningIngest> {
   const settings = readIngestSettings({
     PORT: "0",
+    // Off unless a test asks for it: 9464, the default, may be taken on a shared machine.
+    METRICS_PORT: "0",
     MIXSTACK_LISTEN_HOST: "127.0.0.1",
     REDIS_URL: redisUrl,
     MIXSTACK_TOKEN: TOKEN,
@@ -142,13 +144,18 @@ export function makeTestCertificate(): { certFile: string; keyFile: string; cert
 }
 
 /** `mixstack ingest` as its own process (as deployed), stopped after the test file. */
-export async function startIngestProcess(redisUrl: string, env: Record<string, string> = {}): Promise<{ process: ManagedProcess; url: string }> {
+export async function startIngestProcess(
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<{ process: ManagedProcess; url: string; metricsUrl: string }> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = await startServiceProcess({
     command: "ingest",
     env: {
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       MIXSTACK_LISTEN_HOST: "127.0.0.1",
       REDIS_URL: redisUrl,
       MIXSTACK_TOKEN: TOKEN,
@@ -165,5 +172,5 @@ export async function startIngestProcess(redisUrl: string, env: Record<string, s
         return response.ok;
       }, { timeoutMs: 30_000 }).then(() => undefined),
   });
-  return { process: track(child), url };
+  return { process: track(child), url, metricsUrl: `http://127.0.0.1:${metricsPort}` };
 }

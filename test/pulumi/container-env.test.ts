@@ -1,3 +1,4 @@
+import { exec } from "node:child_process";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../config/load";
@@ -7,6 +8,7 @@ import { freePort, ManagedProcess, waitFor } from "../../services/dev/processes"
 import { bundleServices } from "../../services/image/bundle";
 import { InfluxClient } from "../../services/core/influx";
 import { redisClient, scratchDir, startTestInflux, startTestRedis, track } from "../harness/services";
+import { makeTestCertificate, send } from "../ingest/support";
 import { pulumiConfig } from "./mocks";
 
 /**
@@ -17,6 +19,11 @@ import { pulumiConfig } from "./mocks";
  */
 
 const root = resolve(__dirname, "..", "..");
+
+/** Runs a shell command as Docker's CMD-SHELL does; resolves to its exit code. */
+function execShell(command: string): Promise<number> {
+  return new Promise((done) => exec(command, { timeout: 20_000 }, (error) => done(error ? (typeof error.code === "number" ? error.code : 1) : 0)));
+}
 const secrets: Record<SecretName, string> = {
   projectToken: "0123456789abcdef0123456789abcdef",
   apiSecret: "apisecret0123456789",
@@ -48,9 +55,9 @@ describe("the containers' env, run against real services", () => {
     endpoints = { "queue:redis": `127.0.0.1:${redis.port}`, "influxdb:http": `127.0.0.1:${influx.httpPort}`, "influxdb:rpc": influx.backupAddr };
   });
 
-  function envFor(name: ServiceName, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  function envFor(name: ServiceName, extra: NodeJS.ProcessEnv = {}, of: Topology = topology): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-    for (const [key, value] of Object.entries(service(topology, name).env)) {
+    for (const [key, value] of Object.entries(service(of, name).env)) {
       env[key] = resolveEnv(value, {
         text: (t) => t,
         secret: (ref) => secrets[ref.secret],
@@ -89,10 +96,10 @@ describe("the containers' env, run against real services", () => {
     const ingestPort = await freePort();
     const metricsPort = await freePort();
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    await bundled("ingest", "ingest", envFor("ingest", { PORT: String(ingestPort) }), () =>
+    // METRICS_PORT only because 9464 may be taken on a shared machine (and is used by both); in a container it is the topology's.
+    await bundled("ingest", "ingest", envFor("ingest", { PORT: String(ingestPort), METRICS_PORT: String(await freePort()) }), () =>
       waitFor("ingest /readyz", async () => (await fetch(`${ingestUrl}/readyz`)).ok, { timeoutMs: 30_000 }).then(() => undefined),
     ).start();
-    // METRICS_PORT only because 9464 may be taken on a shared machine; in a container it is the default.
     await bundled("worker", "worker", envFor("worker", { METRICS_PORT: String(metricsPort) }), () =>
       waitFor("worker /healthz", async () => (await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).ok, { timeoutMs: 30_000 }).then(() => undefined),
     ).start();
@@ -116,5 +123,41 @@ describe("the containers' env, run against real services", () => {
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     expect(rows.map((row) => row.distinct_id)).toEqual(["u1"]);
+  });
+
+  it("ingest with docker.tls serves HTTPS with the mounted files, passes its health check, and keeps /metrics on the private port", async () => {
+    const tlsTopology = buildTopology(
+      parseStackConfig({
+        stack: "local",
+        values: pulumiConfig({ values: { platform: "docker", docker: { tls: { certFile: "/host/cert.pem", keyFile: "/host/key.pem" } } } }).config,
+        secretKeys: new Set(),
+      }),
+    );
+    const ingestSpec = service(tlsTopology, "ingest");
+    // The container paths of the mounted files, here a certificate made for the test.
+    const { certFile, keyFile, cert } = makeTestCertificate();
+    const env = envFor("ingest", {}, tlsTopology);
+    expect([env.MIXSTACK_TLS_CERT_FILE, env.MIXSTACK_TLS_KEY_FILE]).toEqual([ingestSpec.tls!.certPath, ingestSpec.tls!.keyPath]);
+    const [ingestPort, metricsPort] = [await freePort(), await freePort()];
+    const url = `https://127.0.0.1:${ingestPort}`;
+    await bundled("ingest-tls", "ingest", { ...env, PORT: String(ingestPort), METRICS_PORT: String(metricsPort), MIXSTACK_TLS_CERT_FILE: certFile, MIXSTACK_TLS_KEY_FILE: keyFile }, () =>
+      waitFor("ingest /readyz over HTTPS", async () => (await send(`${url}/readyz`, { ca: cert })).status === 200, { timeoutMs: 30_000 }).then(() => undefined),
+    ).start();
+
+    const event = { event: "tls_check", properties: { token: secrets.projectToken, distinct_id: "u1" } };
+    const tracked = await send(`${url}/track`, { ca: cert, headers: { "content-type": "application/x-www-form-urlencoded" }, body: `data=${encodeURIComponent(JSON.stringify([event]))}` });
+    expect([tracked.status, tracked.text]).toEqual([200, "1"]);
+    // Plain HTTP on the public port gets no answer an SDK could mistake for success.
+    await expect(send(`http://127.0.0.1:${ingestPort}/healthz`)).rejects.toThrow();
+
+    // The container's health check, with the test's port in place of the container port.
+    const check = ingestSpec.health!.command.replace(/port:8080\b/, `port:${ingestPort}`);
+    expect(check).not.toBe(ingestSpec.health!.command);
+    const healthy = await execShell(check);
+    expect(healthy).toBe(0);
+
+    expect((await send(`${url}/metrics`, { ca: cert })).status).toBe(404);
+    const metrics = await send(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(metrics.text).toMatch(/^mixstack_ingest_requests_total\{route="track",status="200"\} 1$/m);
   });
 });

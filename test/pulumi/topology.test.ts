@@ -72,9 +72,33 @@ describe("topology", () => {
     expect(service(topologyFor(), name).volumes).toEqual([expect.objectContaining({ path, uid, gid, persistence })]);
   });
 
-  it("publishes only ingest and Grafana; InfluxDB's 8086/8088 and the queue stay private", () => {
-    const ports = topologyFor().services.flatMap((s) => s.ports.map((p) => `${s.name}:${p.port}:${p.public ? "public" : "private"}`));
-    expect(ports.sort()).toEqual(["grafana:3000:public", "influxdb:8086:private", "influxdb:8088:private", "ingest:8080:public", "queue:6379:private", "worker:9464:private"]);
+  it("publishes only ingest's API and Grafana; InfluxDB's 8086/8088, the queue and the metrics ports stay private", () => {
+    const ports = topologyFor().services.flatMap((s) => s.ports.map((p) => `${s.name}:${p.name}:${p.port}:${p.public ? "public" : "private"}`));
+    expect(ports.sort()).toEqual([
+      "grafana:http:3000:public",
+      "influxdb:http:8086:private",
+      "influxdb:rpc:8088:private",
+      "ingest:http:8080:public",
+      "ingest:metrics:9464:private",
+      "queue:redis:6379:private",
+      "worker:metrics:9464:private",
+    ]);
+  });
+
+  it.each<[ServiceName]>([["ingest"], ["worker"]])("tells %s the metrics port the topology declares, and nothing in the stack talks to it", (name) => {
+    const topology = topologyFor();
+    const spec = service(topology, name);
+    expect(render(spec.env.METRICS_PORT!)).toBe(String(spec.ports.find((p) => p.name === "metrics")!.port));
+    expect(topology.services.flatMap((s) => s.talksTo).filter((edge) => edge.to === name)).toEqual([]);
+  });
+
+  it("serves ingest over HTTPS only when the Docker stack gives it a certificate", () => {
+    const plain = service(topologyFor(), "ingest");
+    const tls = service(topologyFor({ docker: { tls: { certFile: "/etc/tls/cert.pem", keyFile: "/etc/tls/key.pem" } } }), "ingest");
+    expect([plain.tls, plain.env.MIXSTACK_TLS_CERT_FILE]).toEqual([undefined, undefined]);
+    expect(tls.tls).toEqual({ certPath: "/run/mixstack/tls/cert.pem", keyPath: "/run/mixstack/tls/key.pem" });
+    expect([render(tls.env.MIXSTACK_TLS_CERT_FILE!), render(tls.env.MIXSTACK_TLS_KEY_FILE!)]).toEqual([tls.tls!.certPath, tls.tls!.keyPath]);
+    expect(tls.health!.command).toContain("require('https')");
   });
 
   it.each<[ServiceName, string, string]>([
