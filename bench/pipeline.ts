@@ -26,14 +26,14 @@ import { DEFAULT_EVENT_TAGS } from "../services/worker/settings";
  *   4. freshness: events sent at half the end-to-end rate for D seconds; for each batch, the time from
  *      ingest's acceptance to the moment a query sees it -> p50/p99.
  *
- *   npx tsx bench/pipeline.ts [--events 100000] [--duration 20] [--batch 50] [--concurrency 8] [--workers 1] [--json]
+ *   npx tsx bench/pipeline.ts [--events 300000] [--duration 20] [--batch 50] [--concurrency 8] [--workers 1] [--json]
  *
  * Stops by itself. Timings depend on the machine; run it on a quiet one for figures to publish.
  */
 
 const { values: options } = parseArgs({
   options: {
-    events: { type: "string", default: "100000" },
+    events: { type: "string", default: "300000" },
     duration: { type: "string", default: "20" },
     batch: { type: "string", default: "50" },
     concurrency: { type: "string", default: "8" },
