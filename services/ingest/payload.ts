@@ -90,7 +90,31 @@ export function isBase64(text: string): boolean {
   return decodeBase64(text) !== undefined;
 }
 
+/**
+ * The most JSON objects and arrays one request may hold: 100 per item of a full 2,000-item batch,
+ * far above what any SDK sends. `JSON.parse` costs by container, not by byte: 10 MiB of `[[],[],…]`
+ * (or ~10 KB of gzip that expands to it) took seconds of CPU and hundreds of MB, so such a body is
+ * refused before parsing. Brackets inside strings count too, which only errs on the safe side.
+ */
+export const MAX_JSON_CONTAINERS = 200_000;
+
+/** A 413 when `text` has more `{`/`[` than the limit; free for any text shorter than the limit. */
+function tooManyContainers(text: string, field: string): Rejection | undefined {
+  if (text.length <= MAX_JSON_CONTAINERS) return undefined;
+  let count = 0;
+  for (const bracket of ["{", "["]) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) {
+      if (++count > MAX_JSON_CONTAINERS) {
+        return new Rejection("too_many_containers", field, `holds more than ${MAX_JSON_CONTAINERS} JSON objects and arrays`, { status: 413 });
+      }
+    }
+  }
+  return undefined;
+}
+
 function parseJson(text: string, field: string): unknown | Rejection {
+  const overLimit = tooManyContainers(text, field);
+  if (overLimit) return overLimit;
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -141,6 +165,8 @@ function parseJsonBody(text: string, contentType: string, maxItems: number): Pay
 }
 
 function parseNdjson(text: string, maxItems: number): Payload | Rejection {
+  const overLimit = tooManyContainers(text, "body");
+  if (overLimit) return overLimit;
   const items: unknown[] = [];
   const invalidLines = new Map<number, string>();
   for (const line of text.split("\n")) {

@@ -66,6 +66,7 @@ const bad: BadCase[] = [
   { name: "2001 events", path: "/track?verbose=1", headers: { "Content-Type": "application/json" }, body: JSON.stringify(Array.from({ length: 2001 }, () => ({ event: "e", properties: { token: TOKEN } }))), status: 413, reply: '{"error":"request has 2001 items, more than the limit of 2000","status":0}' },
   { name: "an oversized body", path: "/track", headers: form, body: `data=${"A".repeat(MAX_BODY + 1)}`, status: 413, reply: "0" },
   { name: "an oversized body on strict /import", path: "/import?strict=1", headers: { "Content-Type": "application/json", Authorization: basicSecret(SECRET) }, body: `[${"1,".repeat(MAX_BODY)}1]`, status: 413, reply: `{"code":413,"error":"request exceeds max limit of ${MAX_BODY} bytes","status":"Request Entity Too Large","num_records_imported":0}` },
+  { name: "a JSON bomb: 900 KB of empty arrays in 2 KB of gzip", path: "/track?verbose=1", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" }, body: gzipSync(`[${"[],".repeat(300_000)}[]]`, { level: 9 }), status: 413, reply: '{"error":"body, holds more than 200000 JSON objects and arrays","status":0}' },
   { name: "a gzip bomb (100 MB of zeros in 100 KB)", path: "/track?verbose=1", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" }, body: gzipSync(Buffer.alloc(100 * 1024 * 1024), { level: 9 }), status: 413, reply: `{"error":"decompressed request exceeds max limit of ${MAX_BODY} bytes","status":0}` },
   { name: "gzip that is not gzip", path: "/track?verbose=1", headers: { "Content-Type": "application/json", "Content-Encoding": "gzip" }, body: "not gzip at all", status: 200, reply: '{"error":"body, not valid gzip data","status":0}' },
   { name: "an unsupported Content-Encoding", path: "/track?verbose=1", headers: { "Content-Type": "application/json", "Content-Encoding": "br" }, body: "xx", status: 415, reply: '{"error":"Content-Encoding, \\"br\\" is not supported (use gzip)","status":0}' },
@@ -187,7 +188,7 @@ describe("bad input", () => {
 
   it("counts every refusal by reason in /metrics (on the private metrics port)", async () => {
     const metrics = await (await fetch(`${ingest.metricsUrl}/metrics`)).text();
-    for (const reason of ["bad_base64", "bad_utf8", "bad_json", "not_object", "too_many_items", "body_too_large", "too_deep", "too_many_properties", "bad_event_name", "missing_token", "unknown_token", "invalid_credentials"]) {
+    for (const reason of ["bad_base64", "bad_utf8", "bad_json", "not_object", "too_many_items", "too_many_containers", "body_too_large", "too_deep", "too_many_properties", "bad_event_name", "missing_token", "unknown_token", "invalid_credentials"]) {
       expect(metrics).toMatch(new RegExp(`mixstack_ingest_events_rejected_total\\{route="(track|engage|import)",reason="${reason}"\\} [1-9]`));
     }
   });

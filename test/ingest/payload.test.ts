@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseForm } from "../../services/ingest/form";
-import { decodeDataParam, extractPayload, isBase64 } from "../../services/ingest/payload";
+import { decodeDataParam, extractPayload, isBase64, MAX_JSON_CONTAINERS } from "../../services/ingest/payload";
 import { Rejection } from "../../services/ingest/rejection";
 
 const event = { event: "e1", properties: { distinct_id: "u1", x: ">>>???~~~", token: "T" } };
@@ -98,6 +98,13 @@ describe("extractPayload", () => {
     expect((payload as { formFields: Record<string, string> }).formFields.verbose).toBe("1");
   });
 
+  it("parses a body longer than the container limit that holds few containers", () => {
+    const long = { event: "a", properties: { token: "t", note: "x".repeat(MAX_JSON_CONTAINERS), list: [{}, [], { a: [1] }] } };
+    const payload = extractPayload(source({ body: JSON.stringify([long, long]), contentType: "application/json" }), 2000);
+    if (payload instanceof Rejection) throw new Error(payload.message);
+    expect(payload.items).toEqual([long, long]);
+  });
+
   it("marks NDJSON lines that do not parse and keeps the others", () => {
     const payload = extractPayload(source({ body: `${JSON.stringify(one)}\n{"event":\n${JSON.stringify(two)}`, contentType: "application/x-ndjson" }), 2000);
     if (payload instanceof Rejection) throw new Error(payload.message);
@@ -118,6 +125,9 @@ describe("extractPayload", () => {
     ["a query data with broken escapes", { query: "data=%FF" }, "bad_encoding", undefined],
     ["3 items over a limit of 2", { body: JSON.stringify([one, one, one]), contentType: "application/json" }, "too_many_items", 413],
     ["3 NDJSON lines over a limit of 2", { body: [one, one, one].map((item) => JSON.stringify(item)).join("\n"), contentType: "application/x-ndjson" }, "too_many_items", 413],
+    ["a JSON body of more empty arrays than the container limit", { body: `[${"[],".repeat(MAX_JSON_CONTAINERS)}[]]`, contentType: "application/json" }, "too_many_containers", 413],
+    ["NDJSON lines of more empty objects than the container limit", { body: "{}\n".repeat(MAX_JSON_CONTAINERS + 1), contentType: "application/x-ndjson" }, "too_many_containers", 413],
+    ["a base64 data of more empty objects than the container limit", { query: `data=${encodeURIComponent(Buffer.from(`[${"{},".repeat(MAX_JSON_CONTAINERS)}{}]`).toString("base64"))}` }, "too_many_containers", 413],
     ["gzip bytes that were not decompressed", { body: gzipSync("[]"), contentType: "application/json" }, "bad_utf8", undefined],
   ])("refuses %s", (_name, options, reason, status) => {
     const payload = extractPayload(source(options), 2);
