@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { env, readSettings, SettingsError } from "../core/settings";
@@ -165,5 +166,25 @@ function readTls(certFile: string | undefined, keyFile: string | undefined): Ing
       throw new SettingsError(`mixstack ingest: invalid environment\n  ${name}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
   };
-  return { cert: read("MIXSTACK_TLS_CERT_FILE", certFile), key: read("MIXSTACK_TLS_KEY_FILE", keyFile) };
+  const cert = read("MIXSTACK_TLS_CERT_FILE", certFile);
+  const key = read("MIXSTACK_TLS_KEY_FILE", keyFile);
+  // Checked here, so a wrong file stops ingest with the variable's name rather than a TLS stack trace.
+  const invalid = (name: string, file: string, problem: string) =>
+    new SettingsError(`mixstack ingest: invalid environment\n  ${name}: ${file} ${problem}`);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw invalid("MIXSTACK_TLS_CERT_FILE", certFile, "is not a PEM certificate");
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw invalid("MIXSTACK_TLS_KEY_FILE", keyFile, "is not an unencrypted PEM private key");
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw invalid("MIXSTACK_TLS_KEY_FILE", keyFile, `is not the private key of the certificate in ${certFile}`);
+  }
+  return { cert, key };
 }

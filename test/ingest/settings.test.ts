@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SettingsError } from "../../services/core/settings";
 import { readIngestSettings } from "../../services/ingest/settings";
+import { makeTestCertificate } from "./support";
 
 const required = { REDIS_URL: "redis://127.0.0.1:6379", MIXSTACK_TOKEN: "T1, T2" };
 
@@ -58,12 +59,26 @@ describe("readIngestSettings", () => {
   });
 
   it("reads the TLS certificate and key files", () => {
+    const { certFile, keyFile, cert } = makeTestCertificate();
+    const settings = readIngestSettings({ ...required, MIXSTACK_TLS_CERT_FILE: certFile, MIXSTACK_TLS_KEY_FILE: keyFile });
+    expect(settings.tls?.cert.equals(cert)).toBe(true);
+    expect(settings.tls?.key.toString()).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+  });
+
+  describe("refuses TLS files that would only fail when the server starts, naming the variable", () => {
+    const good = makeTestCertificate();
+    const other = makeTestCertificate();
     const dir = mkdtempSync(join(tmpdir(), "ingest-tls-"));
-    writeFileSync(join(dir, "cert.pem"), "CERT");
-    writeFileSync(join(dir, "key.pem"), "KEY");
-    const settings = readIngestSettings({ ...required, MIXSTACK_TLS_CERT_FILE: join(dir, "cert.pem"), MIXSTACK_TLS_KEY_FILE: join(dir, "key.pem") });
-    expect(settings.tls?.cert.toString()).toBe("CERT");
-    expect(settings.tls?.key.toString()).toBe("KEY");
+    writeFileSync(join(dir, "garbage.pem"), "not a pem");
+    const garbage = join(dir, "garbage.pem");
+    it.each([
+      ["a certificate file that is not a certificate", garbage, good.keyFile, /MIXSTACK_TLS_CERT_FILE: .*garbage\.pem is not a PEM certificate/],
+      ["a key file that is not a key", good.certFile, garbage, /MIXSTACK_TLS_KEY_FILE: .*garbage\.pem is not an unencrypted PEM private key/],
+      ["the certificate given as the key", good.certFile, good.certFile, /MIXSTACK_TLS_KEY_FILE: .* is not an unencrypted PEM private key/],
+      ["the key of another certificate", good.certFile, other.keyFile, /MIXSTACK_TLS_KEY_FILE: .* is not the private key of the certificate in /],
+    ])("%s", (_name, certFile, keyFile, message) => {
+      expect(() => readIngestSettings({ ...required, MIXSTACK_TLS_CERT_FILE: certFile, MIXSTACK_TLS_KEY_FILE: keyFile })).toThrow(message);
+    });
   });
 
   it.each([
