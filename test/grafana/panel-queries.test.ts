@@ -111,6 +111,7 @@ function panelContext(dashboard: DashboardJson, panel: PanelJson, target: Target
   const { range, intervalMs, text } = runner.prepare(dashboard, panel, target, scenario, variables);
   const context: PanelContext = {
     range,
+    now: scenario.now(),
     intervalMs,
     events: literalValues(variables.event),
     breakdown: literalValues(variables.breakdown)[0] ?? "",
