@@ -1,4 +1,6 @@
-import { IntegerValue, nanoOffset, nanosecondTimestamp, toLine as lineOf, type FieldValue as LineFieldValue } from "../../services/core/line-protocol";
+import { IntegerValue, nanoOffset, nanosecondTimestamp, toLine as lineOf, type FieldValue as LineFieldValue, type Point as LinePoint } from "../../services/core/line-protocol";
+import { StatsWindow } from "../../services/ingest/stats-window";
+import { toPipelinePoint, toStatsPoint, type PipelineSample } from "../../services/worker/schema";
 
 /**
  * The known data set the panel tests write to InfluxDB: about a thousand users over six weeks
@@ -143,49 +145,71 @@ export function productEventsDataset(userCount = 1000): Point[] {
   return points;
 }
 
-/** Two hours of ingest and worker samples every 10 s, the newest at `now` rounded down to 10 s. */
+/** A point built by the services' own code (`toStatsPoint`, `toPipelinePoint`), as the reference computations read it. */
+function fromServicePoint(point: LinePoint): Point {
+  const fields: Record<string, FieldValue> = {};
+  const integerFields = new Set<string>();
+  for (const [key, value] of Object.entries(point.fields)) {
+    if (value instanceof IntegerValue) {
+      fields[key] = Number(value.value);
+      integerFields.add(key);
+    } else {
+      fields[key] = value;
+    }
+  }
+  if (point.timestamp === undefined) throw new Error(`${point.measurement} point has no timestamp`);
+  const ns = BigInt(point.timestamp);
+  const nsPerMs = BigInt(1_000_000);
+  return { measurement: point.measurement, tags: { ...point.tags }, fields, integerFields, timeMs: Number(ns / nsPerMs), offsetNs: Number(ns % nsPerMs) };
+}
+
+/**
+ * Two hours of ingest and worker samples every 10 s, the newest at `now` rounded down to 10 s. They
+ * are made by the services' own code: ingest's `StatsWindow` counts requests and rejects, the worker's
+ * `toStatsPoint` and `toPipelinePoint` turn them and the worker's samples into points. A renamed field
+ * or measurement there leaves a pipeline-health panel without data, which fails the panel tests.
+ */
 export function pipelineDataset(now: number): { points: Point[]; now: number } {
   const end = Math.floor(now / 10_000) * 10_000;
   const points: Point[] = [];
-  const counters = new Set(["requests", "events_accepted", "events_rejected", "count", "written", "stream_length", "lag", "pending", "dead_letters", "profiles", "groups"]);
-  // The worker spreads ingest's counters over the millisecond by stream entry and item (schema.ts).
-  const sample = (measurement: string, tags: Record<string, string>, fields: Record<string, number>, timeMs: number) =>
-    points.push({ measurement, tags, fields, integerFields: counters, timeMs, offsetNs: nanoOffset(`${timeMs}-${points.length}`) });
 
   for (let k = 0; k < 720; k++) {
     const t = end - k * 10_000;
+    const window = new StatsWindow();
     const requests = 20 + ((k * 7) % 13);
-    sample("ingest", { route: "track", status: "200" }, { requests, events_accepted: requests * 3, events_rejected: 0 }, t);
-    sample("ingest", { route: "engage", status: "200" }, { requests: 4, events_accepted: 4, events_rejected: 0 }, t);
-    if (k % 3 === 0) sample("ingest", { route: "import", status: "200" }, { requests: 1, events_accepted: 500, events_rejected: 0 }, t);
+    for (let n = 0; n < requests; n++) window.recordRequest("track", 200, 3, 0);
+    for (let n = 0; n < 4; n++) window.recordRequest("engage", 200, 1, 0);
+    if (k % 3 === 0) window.recordRequest("import", 200, 500, 0);
     if (k % 5 === 0) {
-      sample("ingest", { route: "track", status: "400" }, { requests: 2, events_accepted: 0, events_rejected: 5 }, t);
-      sample("ingest_rejects", { route: "track", reason: "missing_token" }, { count: 3 }, t);
-      sample("ingest_rejects", { route: "track", reason: "bad_time" }, { count: 2 }, t);
+      window.recordRequest("track", 400, 0, 2);
+      window.recordRequest("track", 400, 0, 3);
+      window.recordRejects("track", "missing_token", 3);
+      window.recordRejects("track", "bad_time", 2);
     }
-    if (k % 30 === 0) sample("ingest_rejects", { route: "import", reason: "invalid_json" }, { count: 1 }, t);
-    if (k % 60 === 7) sample("ingest", { route: "track", status: "503" }, { requests: 1, events_accepted: 0, events_rejected: 0 }, t);
+    if (k % 30 === 0) {
+      window.recordRequest("import", 400, 0, 1);
+      window.recordRejects("import", "invalid_json", 1);
+    }
+    if (k % 60 === 7) window.recordRequest("track", 503, 0, 0);
+    // The worker spreads ingest's counters over the millisecond by stream entry and item.
+    window.drain(t).forEach((item, index) => points.push(fromServicePoint(toStatsPoint(item, `${t}-0:${index}`))));
 
     const backlog = 100 + (k % 17) * 10;
     // A sample of a window without writes carries written 0 and batch_ms 0 (services/worker/metrics.ts).
     const worker = (consumer: string, lagMs: number, written: number, batchMs: number, streamLength: number) => {
-      points.push({
-        measurement: "pipeline",
-        tags: { consumer },
-        fields: {
-          written,
-          batch_ms: batchMs,
-          stream_length: streamLength,
-          lag: k % 4,
-          pending: 10 + (k % 6),
-          dead_letters: k < 100 ? 3 : 1,
-          profiles: 1000 - k,
-          groups: 50,
-        },
-        integerFields: counters,
-        timeMs: t - lagMs,
-        offsetNs: nanoOffset(consumer),
-      });
+      const sample: PipelineSample = {
+        consumer,
+        time: t - lagMs,
+        written,
+        batchMs,
+        streamLength,
+        lag: k % 4,
+        pending: 10 + (k % 6),
+        deadLetters: k < 100 ? 3 : 1,
+        profiles: 1000 - k,
+        groups: 50,
+      };
+      points.push(fromServicePoint(toPipelinePoint(sample)));
     };
     worker("worker-a", 3_000, 40 + (k % 11) * 3, 5 + (k % 9) * 1.5, backlog);
     const idle = k % 13 === 0;

@@ -26,6 +26,8 @@ import {
 export interface PanelContext {
   /** The panel's own time range (after `timeFrom`/`timeShift`). */
   range: TimeRange;
+  /** The scenario's clock when the query ran: the panels with a fixed window are checked against it, not against `range`. */
+  now: number;
   intervalMs: number;
   /** Literal selections: the event names behind `$event`, the tag key behind `$breakdown`. */
   events: readonly string[];
@@ -53,7 +55,8 @@ export type Expectation =
 const series = (expected: (context: PanelContext) => ExpectedSeries[]): Expectation => ({ kind: "series", expected });
 const value = (expected: (context: PanelContext) => number): Expectation => ({ kind: "value", expected });
 
-const events = (context: PanelContext) => context.data.events.filter((point) => inRange(point, context.range));
+const events = (context: PanelContext) => eventsIn(context, context.range);
+const eventsIn = (context: PanelContext, range: TimeRange) => context.data.events.filter((point) => inRange(point, range));
 const withUser = (points: readonly Point[]) => points.filter((point) => point.fields.distinct_id !== "");
 const signups = (points: readonly Point[]) => points.filter((point) => signupEventNames.has(point.tags.event!));
 const selected = (context: PanelContext, points: readonly Point[]) => points.filter((point) => context.events.includes(point.tags.event!));
@@ -79,6 +82,16 @@ const daily = { everyMs: dayMs, empty: 0 } as const;
 const everyInterval = (context: PanelContext, empty: 0 | null) => ({ everyMs: context.intervalMs, empty });
 const perSecond = (context: PanelContext, field: string) => (points: Point[]) => [(sum(points, field) * 1000) / context.intervalMs];
 
+/**
+ * The windows the headline panels promise, written out from the clock rather than taken from the
+ * panel's time overrides: a wrong `timeFrom`/`timeShift` must fail, not move the expectation along.
+ */
+const startOfDay = (now: number, daysBefore = 0) => Math.floor(now / dayMs) * dayMs - daysBefore * dayMs;
+/** The `days` complete UTC days that end yesterday (the last millisecond of yesterday included). */
+const completeDaysBefore = (context: PanelContext, days: number): TimeRange => ({ from: startOfDay(context.now, days), to: startOfDay(context.now) - 1 });
+/** Today and the six UTC days before it, up to now: Mixpanel's "last 7 days". */
+const lastSevenDays = (context: PanelContext): TimeRange => ({ from: startOfDay(context.now, 6), to: context.now });
+
 /** Independent figures must be real ones: 0 bytes or 0 series would match a broken query. */
 function positive(figure: number): number {
   expect(figure).toBeGreaterThan(0);
@@ -97,16 +110,19 @@ export const panelExpectations: Record<string, Expectation> = {
   // Overview
   "mixstack-overview › Events › A": value((context) => count(events(context))),
   "mixstack-overview › Active users › A": value((context) => distinctUsers(withUser(events(context)))),
-  "mixstack-overview › Sign-ups, last 7 days › A": value((context) => distinctUsers(signups(withUser(events(context))))),
+  "mixstack-overview › Sign-ups, last 7 days › A": value((context) => distinctUsers(signups(withUser(eventsIn(context, lastSevenDays(context)))))),
   "mixstack-overview › Events by name › A": series((context) =>
     perGroup(events(context), ["event"], ["time", "count"], (points) => bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [count(bucket)])),
   ),
   "mixstack-overview › Distinct users per day › A": series((context) => [
     { columns: ["time", "count"], values: bucketRows(withUser(events(context)), context.range, daily, (bucket) => [distinctUsers(bucket)]) },
   ]),
-  "mixstack-overview › Sign-ups per day, last 7 days › A": series((context) => [
-    { columns: ["time", "count"], values: bucketRows(signups(withUser(events(context))), context.range, daily, (bucket) => [distinctUsers(bucket)]) },
-  ]),
+  "mixstack-overview › Sign-ups per day, last 7 days › A": series((context) => {
+    const window = lastSevenDays(context);
+    const rows = bucketRows(signups(withUser(eventsIn(context, window))), window, daily, (bucket) => [distinctUsers(bucket)]);
+    expect(rows).toHaveLength(7);
+    return [{ columns: ["time", "count"], values: rows }];
+  }),
   "mixstack-overview › Top events › A": series((context) => {
     const totals = [...groupByTags(events(context), ["event"]).values()]
       .map(({ tags, points }) => ({ event: tags.event!, events: points.length }))
@@ -116,12 +132,13 @@ export const panelExpectations: Record<string, Expectation> = {
   }),
 
   // Users
-  "mixstack-users › DAU (yesterday) › A": value((context) => distinctUsers(withUser(events(context)))),
-  "mixstack-users › WAU (last 7 complete days) › A": value((context) => distinctUsers(withUser(events(context)))),
-  "mixstack-users › MAU (last 30 complete days) › A": value((context) => distinctUsers(withUser(events(context)))),
+  "mixstack-users › DAU (yesterday) › A": value((context) => distinctUsers(withUser(eventsIn(context, completeDaysBefore(context, 1))))),
+  "mixstack-users › WAU (last 7 complete days) › A": value((context) => distinctUsers(withUser(eventsIn(context, completeDaysBefore(context, 7))))),
+  "mixstack-users › MAU (last 30 complete days) › A": value((context) => distinctUsers(withUser(eventsIn(context, completeDaysBefore(context, 30))))),
   "mixstack-users › Stickiness (DAU / MAU, last 30 complete days) › A": value((context) => {
-    const active = withUser(events(context));
-    const days = bucketStarts(context.range, dayMs);
+    const window = completeDaysBefore(context, 30);
+    const active = withUser(eventsIn(context, window));
+    const days = bucketStarts(window, dayMs);
     expect(days).toHaveLength(30);
     const dailyActive = days.map((start) => distinctUsers(active.filter((point) => point.timeMs >= start && point.timeMs < start + dayMs)));
     const meanDau = dailyActive.reduce((total, dau) => total + dau, 0) / days.length;

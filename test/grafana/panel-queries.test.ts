@@ -46,6 +46,13 @@ const scenarios: Record<string, Scenario[]> = {
       variables: { event: ["checkout.completed (beta)"], breakdown: "$os" },
     },
     {
+      // "view" is also inside "$mp_web_page_view" and "signup_page_viewed": only an anchored regex keeps them out.
+      name: "one event whose name is part of other names by $browser over 3 days",
+      time: { from: "now-3d", to: "now" },
+      now: fixedClock,
+      variables: { event: ["view"], breakdown: "$browser" },
+    },
+    {
       name: "two events by user type over 30 days",
       time: { from: "now-30d", to: "now" },
       now: fixedClock,
@@ -104,6 +111,7 @@ function panelContext(dashboard: DashboardJson, panel: PanelJson, target: Target
   const { range, intervalMs, text } = runner.prepare(dashboard, panel, target, scenario, variables);
   const context: PanelContext = {
     range,
+    now: scenario.now(),
     intervalMs,
     events: literalValues(variables.event),
     breakdown: literalValues(variables.breakdown)[0] ?? "",

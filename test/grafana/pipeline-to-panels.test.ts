@@ -22,7 +22,10 @@ const signups = new Map([
 
 let pipeline: Pipeline;
 let runner: PanelRunner;
-const sent: Array<{ event: string; distinctId: string }> = [];
+/** Sent in the last hour. */
+const sent: Array<{ event: string; distinctId: string; time: number; os?: string }> = [];
+/** Sent with times two and three days back: earlier activity, so that some of today's users are returning ones. */
+const earlier: typeof sent = [];
 let trackRequests = 0;
 const dashboards = new Map(loadDashboards().map(({ dashboard }) => [dashboard.uid, dashboard]));
 
@@ -63,11 +66,24 @@ beforeAll(async () => {
   });
   events.push({ event: "signup_page_viewed", properties: { distinct_id: "linus", time: now - 20_000 } });
   events.push({ event: "view", properties: { time: now - 10_000 } }); // anonymous: an event, not a user
-  for (const { event, properties } of events) sent.push({ event, distinctId: properties.distinct_id ?? "" });
+  for (const { event, properties } of events) {
+    sent.push({ event, distinctId: properties.distinct_id ?? "", time: properties.time as number, os: properties.$os as string | undefined });
+  }
+  const dayMs = 86_400_000;
+  const before: Mixpanel.Event[] = [
+    { event: "view", properties: { distinct_id: "ada", time: now - 3 * dayMs, $os: "Mac OS X" } },
+    { event: "view", properties: { distinct_id: "ada", time: now - 2 * dayMs, $os: "Mac OS X" } },
+    { event: "click", properties: { distinct_id: "linus", time: now - 2 * dayMs } },
+  ];
+  for (const { event, properties } of before) {
+    earlier.push({ event, distinctId: properties.distinct_id ?? "", time: properties.time as number, os: properties.$os as string | undefined });
+  }
+  // The earlier activity first: `user_type` is decided on arrival (docs/dashboards.md, Limits).
+  await sendBatch(client, before);
   // The SDK sends at most 50 events per request: two requests here.
   await sendBatch(client, events.slice(0, 10));
   await sendBatch(client, events.slice(10));
-  trackRequests = 2;
+  trackRequests = 3;
   // One event with a token this server does not know: refused (ingest answers 0, the SDK reports
   // it as an error), counted by reason.
   await expect(sendBatch(Mixpanel.init("not-our-token", connection), [{ event: "view", properties: { distinct_id: "mallory", time: now } }])).rejects.toThrow(
@@ -80,12 +96,14 @@ beforeAll(async () => {
   runner = new PanelRunner(reader, { database: provisioned.jsonData.dbName, minInterval: provisioned.jsonData.timeInterval });
   await waitFor(
     "the worker to write every event",
-    async () => (await reader.rows(`SELECT count("insert_id") FROM "events"`, { db: pipeline.database }))[0]?.count === sent.length,
+    async () => (await reader.rows(`SELECT count("insert_id") FROM "events"`, { db: pipeline.database }))[0]?.count === sent.length + earlier.length,
     { timeoutMs: 60_000 },
   );
 });
 
 const lastHour: Scenario = { name: "last hour", time: { from: "now-1h", to: "now" }, now: () => Date.now() };
+const lastWeek: Scenario = { name: "last 7 days", time: { from: "now-7d", to: "now" }, now: () => Date.now() };
+const utcDayStart = (time: number) => Math.floor(time / 86_400_000) * 86_400_000;
 
 describe("panels over data written by the real ingest and worker", () => {
   it("Overview counts the events, the users (anonymous left out) and the sign-ups that were sent", async () => {
@@ -97,6 +115,35 @@ describe("panels over data written by the real ingest and worker", () => {
     const counts = new Map<string, number>();
     for (const { event } of sent) counts.set(event, (counts.get(event) ?? 0) + 1);
     expect(new Map(top[0]!.values.map((row) => [row[2] as string, row[1] as number]))).toEqual(counts);
+  });
+
+  it("Users splits the users the worker tagged into new (on their first day) and returning (later days), per UTC day", async () => {
+    const users = dashboards.get("mixstack-users")!;
+    const identified = [...earlier, ...sent].filter((one) => one.distinctId !== "");
+    const firstDay = new Map<string, number>();
+    for (const { distinctId, time } of identified) firstDay.set(distinctId, Math.min(firstDay.get(distinctId) ?? Infinity, utcDayStart(time)));
+    // "new|<day>" / "returning|<day>" -> the users of that kind on that day.
+    const expected = new Map<string, Set<string>>();
+    for (const { distinctId, time } of identified) {
+      const key = `${utcDayStart(time) === firstDay.get(distinctId) ? "new" : "returning"}|${utcDayStart(time)}`;
+      expected.set(key, (expected.get(key) ?? new Set()).add(distinctId));
+    }
+    const series = await panelSeries(users, "New and returning users per day", lastWeek);
+    expect(series.map((one) => one.tags.user_type).sort()).toEqual(["new", "returning"]);
+    const actual = new Map<string, number>();
+    for (const one of series) for (const [time, count] of one.values) if (count) actual.set(`${one.tags.user_type}|${time}`, count as number);
+    expect(actual).toEqual(new Map([...expected].map(([key, ids]) => [key, ids.size])));
+    expect(actual.get(`returning|${utcDayStart(Date.now())}`), "ada and linus came back today").toBeGreaterThanOrEqual(1);
+  });
+
+  it("Event explorer breaks all events down by a property the worker wrote as a tag ($os)", async () => {
+    const explorer = dashboards.get("mixstack-events")!;
+    const scenario: Scenario = { ...lastWeek, variables: { event: ["$__all"], breakdown: "$os" } };
+    const series = await panelSeries(explorer, "Events and users by $breakdown", scenario);
+    const expected = new Map<string, number>();
+    for (const { os } of [...earlier, ...sent]) expected.set(os ?? "", (expected.get(os ?? "") ?? 0) + 1);
+    expect(new Map(series.map((one) => [one.tags.$os, one.values[0]![1]]))).toEqual(expected);
+    expect(expected.get("Linux")).toBeGreaterThan(0);
   });
 
   it("Pipeline health shows ingest's requests, its refused event by reason, and the worker's drained queue", async () => {
