@@ -55,6 +55,8 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string> | undefined;
   /** Container ports reachable from the internet. */
   readonly publicPorts: number[];
+  /** Image and arguments of the container as created (the deployment summary reads them back). */
+  readonly deployed: pulumi.Output<{ image: string; args: string[] }>;
 
   constructor(name: string, args: CloudRunWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mixstack:gcp:CloudRunWorkload", name, {}, opts);
@@ -129,6 +131,7 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
         if (publicService) this.publicPorts.push(listening.port);
         this.url = this.service.uri;
         this.ready = this.service;
+        this.deployed = this.service.template.apply((t) => deployedContainer(t.containers));
         break;
       }
       case "workerPool": {
@@ -153,6 +156,7 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
           options,
         );
         this.ready = this.workerPool;
+        this.deployed = this.workerPool.template.apply((t) => deployedContainer(t.containers));
         break;
       }
       case "initJob":
@@ -185,6 +189,7 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
           options,
         );
         this.ready = this.job;
+        this.deployed = this.job.template.apply((t) => deployedContainer(t.template.containers));
         if (scheduled) {
           if (!spec.schedule || !args.scheduler) throw new Error(`${spec.name} is a scheduled job without a schedule or a scheduler identity`);
           const invoker = new gcp.cloudrunv2.JobIamMember(
@@ -221,4 +226,9 @@ export class CloudRunWorkload extends pulumi.ComponentResource {
     }
     this.registerOutputs({ url: this.url });
   }
+}
+
+function deployedContainer(containers: Array<{ image: string; args?: string[] }> | undefined): { image: string; args: string[] } {
+  const [first] = containers ?? [];
+  return { image: first?.image ?? "", args: first?.args ?? [] };
 }

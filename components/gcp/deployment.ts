@@ -6,7 +6,6 @@ import type { GcpConfig } from "../../config/gcp";
 import type { BackupJob, PlatformArgs, PlatformDeployment } from "../platform";
 import {
   edgeLabel,
-  imageLabel,
   port,
   references,
   service,
@@ -370,27 +369,46 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
         .map((edge) => edgeLabel(edge.from, edge.to, port(service(topology, edge.to), edge.port).port)),
     );
     const unitsDeployed = this.cloudInit ?? pulumi.output<CloudInitPlan | undefined>(undefined);
-    this.summary = unitsDeployed.apply((plan): DeploymentSummary => ({
-      services: topology.services
-        .flatMap((spec): DeploymentSummary["services"] => {
-          const unit = plan?.units.find((u) => u.service === spec.name);
-          const workload = workloads[spec.name];
-          if (unit) {
-            return [{ name: spec.name, kind: spec.kind, image: imageLabel(spec.image), publicPorts: [], volumes: unit.mounts.map((m) => m.containerPath).sort(), command: spec.command ?? [] }];
-          }
-          if (workload) {
-            // A backups volume is replaced by the bucket the service is told to write to (docs/topology.md).
-            const bucketVolumes = bucket && storeUsers.includes(spec) ? spec.volumes.filter((v) => v.purpose === "backups").map((v) => v.path) : [];
-            return [{ name: spec.name, kind: spec.kind, image: imageLabel(spec.image), publicPorts: [...workload.publicPorts].sort((a, b) => a - b), volumes: bucketVolumes.sort(), command: spec.command ?? [] }];
-          }
-          if (managedResources.has(spec.name)) {
-            return [{ name: spec.name, kind: spec.kind, image: serviceImageLabel(spec), publicPorts: [], volumes: [], command: [] }];
-          }
-          return [];
-        })
-        .sort((a, b) => a.name.localeCompare(b.name)),
-      edges: [...new Set([...edges, ...vmLocalEdges])].sort(),
-    }));
+    // Image labels by the reference a unit or container runs (digest refs of our builds, mirrored or plain pinned refs).
+    const labelsByRef = pulumi.all([
+      ...[...registry.images].map(([build, ref]) => ref.apply((resolved): [string, string] => [resolved, `build:${build}`])),
+      ...deployed.flatMap((spec) =>
+        spec.image.kind === "pinned"
+          ? [pulumi.output<[string, string]>([homeOf(spec.name) === "vm" && registry.mirrorPath ? mirroredRef(spec.image.ref, registry.mirrorPath) : spec.image.ref, spec.image.ref])]
+          : [],
+      ),
+    ]);
+    const containersDeployed = pulumi.all(
+      Object.entries(workloads).map(([serviceName, workload]) => workload!.deployed.apply((container) => ({ service: serviceName, ...container }))),
+    );
+    this.summary = pulumi.all([unitsDeployed, labelsByRef, containersDeployed]).apply(([plan, pairs, containers]): DeploymentSummary => {
+      const labels = new Map(pairs);
+      const labelOf = (ref: string) => labels.get(ref) ?? `unknown:${ref}`;
+      return {
+        services: topology.services
+          .flatMap((spec): DeploymentSummary["services"] => {
+            const unit = plan?.units.find((u) => u.service === spec.name);
+            const workload = workloads[spec.name];
+            const container = containers.find((c) => c.service === spec.name);
+            if (unit) {
+              return [{ name: spec.name, kind: spec.kind, image: labelOf(unit.image), publicPorts: [], volumes: unit.mounts.map((m) => m.containerPath).sort(), command: unit.command ?? [] }];
+            }
+            if (workload && container) {
+              // A backups volume is replaced by the bucket the service is told to write to (docs/topology.md).
+              const bucketVolumes = bucket && storeUsers.includes(spec) ? spec.volumes.filter((v) => v.purpose === "backups").map((v) => v.path) : [];
+              return [
+                { name: spec.name, kind: spec.kind, image: labelOf(container.image), publicPorts: [...workload.publicPorts].sort((a, b) => a - b), volumes: bucketVolumes.sort(), command: container.args },
+              ];
+            }
+            if (managedResources.has(spec.name)) {
+              return [{ name: spec.name, kind: spec.kind, image: serviceImageLabel(spec), publicPorts: [], volumes: [], command: [] }];
+            }
+            return [];
+          })
+          .sort((a, b) => a.name.localeCompare(b.name)),
+        edges: [...new Set([...edges, ...vmLocalEdges])].sort(),
+      };
+    });
 
     this.registerOutputs({
       ingestUrl: this.ingestUrl,

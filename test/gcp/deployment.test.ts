@@ -142,6 +142,14 @@ describe("gcp-example: network", () => {
     const rules = resourcesOfType(evaluation, TYPES.firewall).map(inputs);
     const vmTags = inputs(only(evaluation, TYPES.instance)).tags as string[];
     expect(rules.flatMap((r) => r.sourceRanges ?? []).filter((range: string) => !range.startsWith("10.42."))).toEqual([]);
+    // An ingress rule naming no source range applies to 0.0.0.0/0 (or to tags only), and one without ports opens them all.
+    const ingress = rules.filter((r) => r.direction === "INGRESS");
+    expect(ingress.length).toBe(8);
+    for (const rule of ingress) {
+      expect(rule.sourceRanges?.length, rule.name).toBeGreaterThan(0);
+      expect(rule.allows.every((a: { protocol: string; ports?: string[] }) => a.protocol === "tcp" && (a.ports?.length ?? 0) > 0), rule.name).toBe(true);
+      expect(rule.denies ?? [], rule.name).toEqual([]);
+    }
     expect(rules.flatMap((r) => r.targetTags ?? []).filter((tag: string) => !vmTags.includes(tag))).toEqual([]);
     expect(vmTags.sort()).toEqual([`${PREFIX}-influxdb`, `${PREFIX}-queue`, `${PREFIX}-vm`]);
   });

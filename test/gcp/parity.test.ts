@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createStack } from "../../components/stack";
 import { volumeSubstitutions } from "../../components/platforms";
-import { expectedSummary, type DeploymentSummary } from "../../components/topology";
+import { expectedSummary, type DeploymentSummary, type Topology } from "../../components/topology";
 import { readStackConfig } from "../../config/pulumi";
 import { evaluate } from "../pulumi/mocks";
 import { evaluateExample, gcpBase, gcpTopology } from "./support";
@@ -41,6 +41,22 @@ describe("parity with the Docker target", () => {
     expect(summary).toEqual(expectedSummary(evaluation.stack.topology, GCP_SUBSTITUTIONS));
     // Not vacuous: seven services and eight private paths.
     expect([summary.services.length, summary.edges.length]).toEqual([7, 8]);
+  });
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ["a managed queue (Memorystore)", { queue: { managed: true } }, []],
+    ["an external InfluxDB", { influxdb: { external: { url: "https://influx.example.com:8086" } }, influxAdminPassword: "an-admin-password-1" }, ["influxAdminPassword"]],
+    ["a managed queue and an external InfluxDB (no VM)", { queue: { managed: true }, influxdb: { external: { url: "https://influx.example.com:8086" } }, influxAdminPassword: "an-admin-password-1" }, ["influxAdminPassword"]],
+  ])("GCP deploys exactly the summary its topology asks for with %s (options Docker refuses)", async (_case, values, secretKeys) => {
+    let topology: Topology | undefined;
+    const evaluation = await evaluate({ stack: "parity", values: { ...gcpBase, ...values }, secretKeys }, () => {
+      const created = createStack(readStackConfig());
+      topology = created.topology;
+      return { summary: created.deployment.summary };
+    });
+    const summary = evaluation.outputs.summary!.value as DeploymentSummary;
+    expect(summary).toEqual(expectedSummary(topology!, GCP_SUBSTITUTIONS));
+    expect(summary.services.length).toBeGreaterThanOrEqual(5);
   });
 
   it.each([
