@@ -92,6 +92,28 @@ describe("delivery: N events sent through ingest are N points", () => {
     await pipeline.workers[1]!.start();
   });
 
+  it("entries read by a consumer that never comes back are taken over and written by a live worker (XAUTOCLAIM, another consumer name)", async () => {
+    // Deterministic: the entries are certainly pending on the dead consumer, and only a takeover can finish them.
+    const redis = await redisClient(pipeline.redis.url);
+    const pendingOn = async (consumer: string) =>
+      ((await redis.sendCommand(["XPENDING", "mx:stream", "mx:writers", "-", "+", "1000", consumer])) as unknown[]).length;
+    await Promise.all(pipeline.workers.map((worker) => worker.kill()));
+    try {
+      await sendEvents(pipeline, makeEvents("orphaned", 500));
+      await redis.sendCommand(["XREADGROUP", "GROUP", "mx:writers", "gone-for-good", "COUNT", "1000", "STREAMS", "mx:stream", ">"]);
+      expect(await pendingOn("gone-for-good")).toBeGreaterThanOrEqual(10);
+      expect(await count("orphaned")).toBe(0);
+    } finally {
+      await pipeline.workers[0]!.start();
+    }
+    await waitForCount(() => count("orphaned"), 500);
+    await waitForDrained(pipeline);
+    expect(await pendingOn("gone-for-good")).toBe(0);
+    expect(await count("orphaned")).toBe(500);
+    await pipeline.workers[1]!.start();
+    await redis.close();
+  }, 120_000);
+
   it("workers killed with SIGKILL while they hold entries (Redis effects applied, InfluxDB not yet written) and restarted: exactly N points, each profile operation applied once", async () => {
     // InfluxDB down: every entry a worker reads stays pending, so the kill is certain to hit held entries
     // (a kill while events flow may find the workers idle between batches).
