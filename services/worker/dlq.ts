@@ -73,6 +73,9 @@ export async function replayDeadLetters(redis: RedisConnection, ids: readonly st
   return replayed;
 }
 
+/** A stream entry id, as `dlq list` prints them. */
+const STREAM_ID = /^\d+-\d+$/;
+
 const dlqSchema = z.object({ REDIS_URL: env.url() });
 
 function table(rows: DeadLetterView[]): string {
@@ -105,11 +108,18 @@ export const dlqCommand: Command = {
       }
       throw error;
     }
-    const { positionals, values } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { count: { type: "string" }, json: { type: "boolean" }, all: { type: "boolean" } },
-    });
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { count: { type: "string" }, json: { type: "boolean" }, all: { type: "boolean" } },
+      });
+    } catch (error) {
+      process.stderr.write(`mixstack dlq: ${(error as Error).message}\n${usage}\n`);
+      return 2;
+    }
+    const { positionals, values } = parsed;
     const [action, ...ids] = positionals;
     if (action !== "list" && action !== "replay") {
       process.stderr.write(`${usage}\n`);
@@ -117,6 +127,11 @@ export const dlqCommand: Command = {
     }
     if (action === "replay" && !values.all && ids.length === 0) {
       process.stderr.write("mixstack dlq replay: name the dead letters to replay, or --all\n");
+      return 2;
+    }
+    const badId = ids.find((id) => !STREAM_ID.test(id));
+    if (action === "replay" && badId !== undefined) {
+      process.stderr.write(`mixstack dlq replay: "${badId}" is not a dead letter id (ids look like 1700000000000-0; see dlq list)\n`);
       return 2;
     }
     const count = values.count === undefined ? 100 : Number(values.count);

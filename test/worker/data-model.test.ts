@@ -283,4 +283,51 @@ describe("data model through ingest and the worker", () => {
     );
     expect(samples[0]).toMatchObject({ consumer: "dev-worker-1" });
   });
+
+  it("the worker's health (written, batch time, backlog, lag, pending, dead letters) is in `pipeline` points and on /metrics", async () => {
+    const metricsUrl = pipeline.workerMetricsUrls[0]!;
+    const metrics = async () => {
+      const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+      return (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+    };
+    // One entry the worker cannot read: the dead letters must show in both places.
+    const redis = await redisClient(pipeline.redis.url);
+    await redis.xAdd("mx:stream", "*", { v: "1", kind: "track", received: "1", items: "not json" });
+    await redis.close();
+    const [health] = await waitFor(
+      "a pipeline sample counting the dead letter",
+      async () => {
+        const rows = await influx.rows(
+          `SELECT sum("written") AS written, max("batch_ms") AS batch_ms, last("dead_letters") AS dead_letters, last("stream_length") AS stream_length, last("lag") AS lag, last("pending") AS pending FROM "pipeline" WHERE "consumer" = 'dev-worker-1'`,
+          { db: db() },
+        );
+        return Number(rows[0]?.dead_letters) >= 1 ? rows : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(Number(health?.written)).toBeGreaterThan(0);
+    expect(Number(health?.batch_ms)).toBeGreaterThan(0);
+    expect(health).toMatchObject({ stream_length: expect.any(Number), lag: expect.any(Number), pending: expect.any(Number) });
+    const [fieldTypes] = await influx.query('SHOW FIELD KEYS FROM "pipeline"', { db: db() });
+    expect(Object.fromEntries(fieldTypes?.series?.[0]?.values ?? [])).toEqual({
+      written: "integer",
+      batch_ms: "float",
+      stream_length: "integer",
+      lag: "integer",
+      pending: "integer",
+      dead_letters: "integer",
+      profiles: "integer",
+      groups: "integer",
+    });
+
+    const metric = await metrics();
+    expect(metric("mixstack_worker_events_written_total")).toBeGreaterThan(0);
+    expect(metric("mixstack_worker_batch_seconds_count")).toBeGreaterThan(0);
+    expect(metric("mixstack_worker_write_seconds_count")).toBeGreaterThan(0);
+    expect(metric("mixstack_worker_dead_letters_total")).toBeGreaterThanOrEqual(1);
+    expect(metric("mixstack_worker_dead_letter_stream_length")).toBeGreaterThanOrEqual(1);
+    for (const gauge of ["mixstack_worker_stream_length", "mixstack_worker_lag", "mixstack_worker_pending", "mixstack_worker_influx_up"]) {
+      expect(metric(gauge), gauge).not.toBeNaN();
+    }
+  });
 });

@@ -112,8 +112,13 @@ describe("dead letters", () => {
     await waitForCount(() => countEvents(influx, pipeline.database, `"insert_id" =~ /^replayed-/`), 2);
   });
 
-  it("refuses replay without ids or --all, and an unknown action, with exit code 2", async () => {
-    await expect(dlq(pipeline, "replay")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("--all") });
-    await expect(dlq(pipeline, "purge")).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("usage: mixstack dlq list") });
+  it.each<[string, string[], string]>([
+    ["replay without ids or --all", ["replay"], "--all"],
+    ["an unknown action", ["purge"], "usage: mixstack dlq list"],
+    ["an unknown option", ["list", "--bogus"], "Unknown option '--bogus'"],
+    ["a replay id that is no stream id", ["replay", "1700000000000-0", "latest"], '"latest" is not a dead letter id'],
+    ["a count that is no positive integer", ["list", "--count", "many"], "--count must be a positive integer"],
+  ])("refuses %s with exit code 2 and a message saying why", async (_, args, message) => {
+    await expect(dlq(pipeline, ...args)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining(message) });
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { InfluxClient } from "../../services/core/influx";
 import type { Pipeline } from "../../services/dev/pipeline";
+import { waitFor } from "../../services/dev/ports";
 import { redisClient } from "../harness/services";
 import { countEvents, influxOf, makeEvents, residentBytes, sendEvents, startTestPipeline, waitForCount, waitForDrained } from "./support";
 
@@ -18,7 +19,7 @@ describe("InfluxDB outage", () => {
   const count = (name: string) => countEvents(influx, pipeline.database, `"event" = '${name}'`);
 
   beforeAll(async () => {
-    pipeline = await startTestPipeline({ workers: 1, workerEnv: { WORKER_BACKOFF_MAX_MS: "2000" } });
+    pipeline = await startTestPipeline({ workers: 1, workerEnv: { WORKER_BACKOFF_MAX_MS: "2000", WORKER_SAMPLE_INTERVAL_MS: "500" } });
     influx = influxOf(pipeline);
   });
 
@@ -50,6 +51,12 @@ describe("InfluxDB outage", () => {
       const backlogEntries = await redis.xLen("mx:stream");
       const backlogBytes = Number((await redis.sendCommand(["MEMORY", "USAGE", "mx:stream"])) ?? 0);
       const influxUpDuringOutage = await metric(metricsUrl, "mixstack_worker_influx_up");
+      // The self-metrics tell the story while InfluxDB is down: a backlog, entries held, entries not yet read.
+      const gaugesDuringOutage = {
+        streamLength: await metric(metricsUrl, "mixstack_worker_stream_length"),
+        pending: await metric(metricsUrl, "mixstack_worker_pending"),
+        lag: await metric(metricsUrl, "mixstack_worker_lag"),
+      };
       const retriesDuringOutage = await metric(metricsUrl, "mixstack_worker_write_retries_total");
       await pipeline.influx.start();
 
@@ -63,6 +70,18 @@ describe("InfluxDB outage", () => {
       expect(influxUpDuringOutage).toBe(0);
       expect(retriesDuringOutage).toBeGreaterThan(0);
       expect(await metric(metricsUrl, "mixstack_worker_influx_up")).toBe(1);
+      expect(gaugesDuringOutage.streamLength).toBeGreaterThan(0);
+      expect(gaugesDuringOutage.pending).toBeGreaterThan(0);
+      expect(gaugesDuringOutage.lag).toBeGreaterThan(0);
+      // ... and once drained, the same gauges fall back to zero.
+      await waitFor(
+        "the backlog gauges at zero",
+        async () =>
+          (await metric(metricsUrl, "mixstack_worker_stream_length")) === 0 &&
+          (await metric(metricsUrl, "mixstack_worker_pending")) === 0 &&
+          (await metric(metricsUrl, "mixstack_worker_lag")) === 0,
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       const growth = peak - baseline;
       console.log(
         `outage: ${sent} events in ${batch} entries held in Redis (${(backlogBytes / MB).toFixed(1)} MB); worker RSS ${(baseline / MB).toFixed(0)} MB -> peak ${(peak / MB).toFixed(0)} MB`,

@@ -1,11 +1,11 @@
 import pino from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { InfluxClient } from "../../services/core/influx";
+import { InfluxClient, InfluxError, type WriteOptions } from "../../services/core/influx";
 import { toLine } from "../../services/core/line-protocol";
 import { waitFor } from "../../services/dev/ports";
 import { FieldTypes } from "../../services/worker/field-types";
 import { lineBlock } from "../../services/worker/line-block";
-import { PointWriter, WriteStopped, type EntryLines } from "../../services/worker/writer";
+import { isBeyondRetention, PointWriter, waitsForOperator, WriteStopped, type EntryLines } from "../../services/worker/writer";
 import { influxClient, startTestInflux } from "../harness/services";
 import type { Influxd } from "../../services/dev/processes";
 
@@ -103,11 +103,30 @@ describe("PointWriter against a real influxd", () => {
     expect(outcome.rejected.size).toBe(0);
   });
 
-  it("splits a batch into requests of at most maxPoints lines", async () => {
+  it("splits a batch into gzipped /write requests of at most maxPoints lines, in order, losing none", async () => {
     const db = await freshDatabase();
+    const requests: Array<{ lines: string[]; gzip: boolean | undefined }> = [];
+    // The real client, recording what each request carries before sending it.
+    const recording = new (class extends InfluxClient {
+      override async write(body: string, options: WriteOptions): Promise<void> {
+        requests.push({ lines: body.split("\n"), gzip: options.gzip });
+        return super.write(body, options);
+      }
+    })(client.connection);
     const lines = Array.from({ length: 25 }, (_, index) => `m v=${index} ${1000 + index}`);
-    const outcome = await writer(db, new FieldTypes(), { maxPoints: 10 }).write([entry("many", () => lines)]);
+    const outcome = await new PointWriter(recording, {
+      db,
+      maxPoints: 10,
+      backoffMinMs: 50,
+      backoffMaxMs: 400,
+      types: new FieldTypes(),
+      log: silent,
+      signal: new AbortController().signal,
+    }).write([entry("first", () => lines.slice(0, 7)), entry("second", () => lines.slice(7))]);
     expect(outcome.lines).toBe(25);
+    expect(requests.map((request) => request.lines.length)).toEqual([10, 10, 5]);
+    expect(requests.every((request) => request.gzip === true)).toBe(true);
+    expect(requests.flatMap((request) => request.lines)).toEqual(lines);
     const [count] = await client.rows('SELECT count("v") FROM "m"', { db });
     expect(count?.count).toBe(25);
   });
@@ -159,5 +178,28 @@ describe("PointWriter against a real influxd", () => {
     abort.abort();
     expect(await stopped).toBeInstanceOf(WriteStopped);
     await influx.start();
+  });
+});
+
+describe("which InfluxDB answers hold the batch (retried, never acknowledged) and which are about the data", () => {
+  it.each<[string, number, boolean]>([
+    ["not reached (refused, timeout)", 0, true],
+    ["500", 500, true],
+    ["503", 503, true],
+    ["429 too many requests", 429, true],
+    ["401 wrong credentials: an operator's fix, the data must wait", 401, true],
+    ["403 no privilege yet", 403, true],
+    ["404 database not created yet", 404, true],
+    ["400 partial write: about the points", 400, false],
+    ["413 too large: split, not waited for", 413, false],
+  ])("%s", (_, status, waits) => {
+    expect(waitsForOperator(new InfluxError("answer", status))).toBe(waits);
+  });
+
+  it.each([
+    ['partial write: points beyond retention policy dropped=1', true],
+    ['partial write: field type conflict: input field "plan" on measurement "events" is type string, already exists as type float dropped=1', false],
+  ])("%s: beyond retention = %s", (message, expected) => {
+    expect(isBeyondRetention(message)).toBe(expected);
   });
 });
