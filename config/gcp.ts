@@ -77,6 +77,9 @@ export const gcpSection = z
       .strictObject({
         nearlineAfterDays: field.int(30, 0).describe("move backups to Nearline after this many days; 0 never (default 30)"),
         coldlineAfterDays: field.int(90, 0).describe("move backups to Coldline after this many days; 0 never (default 90)"),
+        deleteAfterDays: field
+          .int(365, 0)
+          .describe("delete a backup this many days after it was written, like AWS's expireDays; 0 never (default 365; the backup agent's own retention usually deletes it sooner)"),
         noncurrentDeleteAfterDays: field
           .int(30, 1)
           .describe("days a deleted or overwritten backup object stays recoverable as a noncurrent version (default 30)"),
@@ -108,6 +111,10 @@ export const gcpSection = z
     const bucket = section.backupBucket;
     if (bucket.coldlineAfterDays > 0 && bucket.coldlineAfterDays <= bucket.nearlineAfterDays) {
       context.addIssue({ code: "custom", path: ["backupBucket", "coldlineAfterDays"], message: `expected more days than nearlineAfterDays (${bucket.nearlineAfterDays})`, input: bucket.coldlineAfterDays });
+    }
+    const colder = Math.max(bucket.nearlineAfterDays, bucket.coldlineAfterDays);
+    if (bucket.deleteAfterDays > 0 && bucket.deleteAfterDays <= colder) {
+      context.addIssue({ code: "custom", path: ["backupBucket", "deleteAfterDays"], message: `expected 0 (never) or more days than the colder classes' (${colder})`, input: bucket.deleteAfterDays });
     }
     if (bucket.softDeleteDays > 0 && bucket.softDeleteDays < 7) {
       context.addIssue({ code: "custom", path: ["backupBucket", "softDeleteDays"], message: "expected 0 (off) or 7 to 90 days (GCS limits)", input: bucket.softDeleteDays });

@@ -19,9 +19,9 @@ export const BACKUP_PREFIX = "backups";
 /**
  * Lifecycle rules of the backup bucket. The backup agent applies the retention of `backup.keepDaily`
  * / `keepWeekly` itself; the bucket only moves old objects to colder classes, removes noncurrent
- * versions (what the agent's retention or a mistake deleted) after a grace period, and cleans up
- * aborted multipart uploads. Current backups never expire by age here: if backups stopped running,
- * the last good one must not disappear.
+ * versions (what the agent's retention or a mistake deleted) after a grace period, deletes backups
+ * older than `deleteAfterDays` (a backstop, as on AWS; with versioning they stay recoverable as
+ * noncurrent versions for `noncurrentDeleteAfterDays` more), and cleans up aborted multipart uploads.
  */
 export function backupLifecycleRules(lifecycle: GcpConfig["backupBucket"]): gcp.types.input.storage.BucketLifecycleRule[] {
   const rules: gcp.types.input.storage.BucketLifecycleRule[] = [];
@@ -36,6 +36,9 @@ export function backupLifecycleRules(lifecycle: GcpConfig["backupBucket"]): gcp.
       action: { type: "SetStorageClass", storageClass: "COLDLINE" },
       condition: { age: lifecycle.coldlineAfterDays, matchesStorageClasses: ["STANDARD", "NEARLINE"], withState: "LIVE" },
     });
+  }
+  if (lifecycle.deleteAfterDays > 0) {
+    rules.push({ action: { type: "Delete" }, condition: { age: lifecycle.deleteAfterDays, withState: "LIVE" } });
   }
   rules.push(
     { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: lifecycle.noncurrentDeleteAfterDays, withState: "ARCHIVED" } },

@@ -28,7 +28,7 @@ describe("the gcp section of the stack config", () => {
       diskType: "pd-balanced",
       snapshots: { enabled: true, hourUtc: 4, retentionDays: 14 },
       iapSsh: false,
-      backupBucket: { nearlineAfterDays: 30, coldlineAfterDays: 90, noncurrentDeleteAfterDays: 30, softDeleteDays: 7 },
+      backupBucket: { nearlineAfterDays: 30, coldlineAfterDays: 90, deleteAfterDays: 365, noncurrentDeleteAfterDays: 30, softDeleteDays: 7 },
       backupTimeoutMinutes: 360,
       memorystore: { nodeType: "SHARED_CORE_NANO", replicas: 1 },
       enableApis: true,
@@ -45,6 +45,7 @@ describe("the gcp section of the stack config", () => {
     ["a prefix too long for service account IDs", { platform: "gcp", gcp: { project: "acme-analytics", region: "europe-west1", namePrefix: "a-very-long-prefix-indeed" } }, [expect.stringMatching(/^mixstack:gcp.namePrefix: expected 3-20 lowercase letters/)]],
     ["a snapshot hour out of range", { platform: "gcp", gcp: { project: "acme-analytics", region: "europe-west1", snapshots: { hourUtc: 24 } } }, [expect.stringMatching(/^mixstack:gcp.snapshots.hourUtc: .*23/)]],
     ["Coldline before Nearline", { platform: "gcp", gcp: { project: "acme-analytics", region: "europe-west1", backupBucket: { nearlineAfterDays: 60, coldlineAfterDays: 30 } } }, ["mixstack:gcp.backupBucket.coldlineAfterDays: expected more days than nearlineAfterDays (60), got 30"]],
+    ["expiry before the colder classes", { platform: "gcp", gcp: { project: "acme-analytics", region: "europe-west1", backupBucket: { deleteAfterDays: 60 } } }, ["mixstack:gcp.backupBucket.deleteAfterDays: expected 0 (never) or more days than the colder classes' (90), got 60"]],
     ["a soft-delete window GCS refuses", { platform: "gcp", gcp: { project: "acme-analytics", region: "europe-west1", backupBucket: { softDeleteDays: 3 } } }, ["mixstack:gcp.backupBucket.softDeleteDays: expected 0 (off) or 7 to 90 days (GCS limits), got 3"]],
     ["a backup target the Cloud Run job cannot write to", { platform: "gcp", gcp: { project: "acme-analytics", region: "europe-west1" }, backup: { target: "s3://bucket/mixstack" } }, ['mixstack:backup.target: the GCP backup job writes to GCS only: expected gs://bucket/prefix, or leave it unset for the stack\'s own bucket (got "s3://bucket/mixstack")']],
     ["an external InfluxDB without its admin password", { platform: "gcp", gcp: { project: "acme-analytics", region: "europe-west1" }, influxdb: { external: { url: "https://influx.example.com" } } }, [expect.stringMatching(/^mixstack:influxAdminPassword: is required with influxdb.external/)]],
@@ -56,16 +57,16 @@ describe("the gcp section of the stack config", () => {
 
 describe("backup bucket lifecycle rules", () => {
   it.each([
-    ["both colder classes", { nearlineAfterDays: 30, coldlineAfterDays: 90 }, ["SetStorageClass:NEARLINE@30", "SetStorageClass:COLDLINE@90", "Delete:noncurrent@14", "AbortIncompleteMultipartUpload@1"]],
-    ["Coldline only", { nearlineAfterDays: 0, coldlineAfterDays: 60 }, ["SetStorageClass:COLDLINE@60", "Delete:noncurrent@14", "AbortIncompleteMultipartUpload@1"]],
-    ["no class changes", { nearlineAfterDays: 0, coldlineAfterDays: 0 }, ["Delete:noncurrent@14", "AbortIncompleteMultipartUpload@1"]],
+    ["both colder classes and expiry", { nearlineAfterDays: 30, coldlineAfterDays: 90, deleteAfterDays: 365 }, ["SetStorageClass:NEARLINE@30", "SetStorageClass:COLDLINE@90", "Delete:LIVE@365", "Delete:noncurrent@14", "AbortIncompleteMultipartUpload@1"]],
+    ["Coldline only, no expiry", { nearlineAfterDays: 0, coldlineAfterDays: 60, deleteAfterDays: 0 }, ["SetStorageClass:COLDLINE@60", "Delete:noncurrent@14", "AbortIncompleteMultipartUpload@1"]],
+    ["no class changes, expiry", { nearlineAfterDays: 0, coldlineAfterDays: 0, deleteAfterDays: 40 }, ["Delete:LIVE@40", "Delete:noncurrent@14", "AbortIncompleteMultipartUpload@1"]],
   ])("with %s", (_case, classes, expected) => {
-    const rules = backupLifecycleRules({ ...classes, noncurrentDeleteAfterDays: 14, softDeleteDays: 7 }) as Array<{ action: { type: string; storageClass?: string }; condition: { age?: number; daysSinceNoncurrentTime?: number } }>;
+    const rules = backupLifecycleRules({ ...classes, noncurrentDeleteAfterDays: 14, softDeleteDays: 7 }) as Array<{ action: { type: string; storageClass?: string }; condition: { age?: number; daysSinceNoncurrentTime?: number; withState?: string } }>;
     const described = rules.map((r) =>
-      r.condition.daysSinceNoncurrentTime !== undefined ? `${r.action.type}:noncurrent@${r.condition.daysSinceNoncurrentTime}` : `${r.action.type}${r.action.storageClass ? `:${r.action.storageClass}` : ""}@${r.condition.age}`,
+      r.condition.daysSinceNoncurrentTime !== undefined
+        ? `${r.action.type}:noncurrent@${r.condition.daysSinceNoncurrentTime}`
+        : `${r.action.type}${r.action.storageClass ? `:${r.action.storageClass}` : ""}${r.action.type === "Delete" ? `:${r.condition.withState}` : ""}@${r.condition.age}`,
     );
     expect(described).toEqual(expected);
-    // Live backups never expire by age: if backups stop, the last good one stays.
-    expect(rules.filter((r) => r.action.type === "Delete" && r.condition.age !== undefined)).toEqual([]);
   });
 });

@@ -349,6 +349,7 @@ describe("gcp-example: backup bucket", () => {
       rules: [
         { action: { type: "SetStorageClass", storageClass: "NEARLINE" }, condition: { age: 30, matchesStorageClasses: ["STANDARD"], withState: "LIVE" } },
         { action: { type: "SetStorageClass", storageClass: "COLDLINE" }, condition: { age: 90, matchesStorageClasses: ["STANDARD", "NEARLINE"], withState: "LIVE" } },
+        { action: { type: "Delete" }, condition: { age: 365, withState: "LIVE" } },
         { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30, withState: "ARCHIVED" } },
         { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 1 } },
       ],
