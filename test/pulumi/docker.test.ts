@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { runInNewContext } from "node:vm";
+import { transformSync } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateStack, type StackEvaluation } from "../../cli/graph/program";
 import { readStackFile, stackNames } from "../../cli/graph/stack-file";
@@ -27,7 +29,10 @@ interface ContainerInputs {
   memory?: number;
   logDriver?: string;
   logOpts?: Record<string, string>;
-  healthcheck?: { tests: string[] };
+  healthcheck?: { tests: string[]; startPeriod?: string };
+  networkMode?: string;
+  wait?: boolean;
+  waitTimeout?: number;
 }
 
 function containers(evaluation: Evaluation): Map<string, { resource: RecordedResource; inputs: ContainerInputs }> {
@@ -57,6 +62,19 @@ function contractEnvNames(): Set<string> {
   const contracts = readFileSync(join(root, "docs", "contracts.md"), "utf8");
   const section = contracts.slice(contracts.indexOf("## Environment"), contracts.indexOf("## Redis"));
   return new Set([...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!));
+}
+
+/** Runs the `mixpanelSnippet` output as a web page's bundler would, with a recording stand-in for the SDK. */
+function runSnippet(snippet: string): Array<{ token: unknown; options: Record<string, unknown> }> {
+  const calls: Array<{ token: unknown; options: Record<string, unknown> }> = [];
+  const sdk = { init: (token: unknown, options: Record<string, unknown>) => calls.push({ token, options }) };
+  const { code } = transformSync(snippet, { format: "cjs", loader: "js" });
+  const require = (name: string) => {
+    if (name !== "mixpanel-browser") throw new Error(`the snippet imports ${name}`);
+    return { __esModule: true, default: sdk };
+  };
+  runInNewContext(code, { require, module: { exports: {} }, exports: {} });
+  return calls;
 }
 
 // The Docker example stacks (the others belong to their platform's tests).
@@ -89,11 +107,20 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(mounts).toHaveLength(1);
     const mount = mounts[0]!;
     if (dataDir) {
-      expect(mount.hostPath).toMatch(new RegExp(`^${dataDir}/`));
+      // The directories docs/deploy.md promises: DIR/influxdb, DIR/queue, DIR/grafana, DIR/backups.
+      expect(mount.hostPath).toBe(`${dataDir}/${service === "backup" ? "backups" : service}`);
     } else {
       const volume = resourcesOfType(evaluation, VOLUME).find((v) => v.inputs.name === mount.volumeName);
       expect(volume, `a docker volume named ${mount.volumeName}`).toBeDefined();
     }
+  });
+
+  it("gives each stateful service and the backups storage of their own", () => {
+    const sources = ["influxdb", "queue", "grafana", "backup"].flatMap((service) =>
+      (container(evaluation, service).volumes ?? []).map((v) => v.hostPath ?? v.volumeName),
+    );
+    expect(sources).toHaveLength(4);
+    expect(new Set(sources).size).toBe(4);
   });
 
   it("keeps the data on destroy by default", () => {
@@ -143,6 +170,44 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(networkResources.map((n) => n.inputs.name)).toEqual([...networks]);
   });
 
+  it("keeps every service on the stack's private network, none on the host's", () => {
+    const network = resourcesOfType(evaluation, "docker:index/network:Network")[0]!.inputs.name;
+    for (const [service, { inputs }] of containers(evaluation)) {
+      if (service === "volume-owner") {
+        // Only chowns the host directories: no network at all.
+        expect([service, inputs.networkMode, inputs.networksAdvanced]).toEqual([service, "none", undefined]);
+        continue;
+      }
+      expect([service, inputs.networkMode, (inputs.networksAdvanced ?? []).map((n) => [n.name, n.aliases])]).toEqual([
+        service,
+        undefined,
+        [[network, [service]]],
+      ]);
+    }
+  });
+
+  it.each([
+    // DESIGN.md §3: what each command reads.
+    ["ingest", ["PORT", "REDIS_URL", "MIXSTACK_TOKEN", "MIXSTACK_API_SECRET"]],
+    ["worker", ["REDIS_URL", "INFLUX_URL", "INFLUX_DB", "INFLUX_USER", "INFLUX_PASSWORD"]],
+  ])("gives %s every variable of the runtime contract it reads", (service, names) => {
+    const env = envOf(evaluation, service);
+    expect(names.filter((name) => !env[name])).toEqual([]);
+  });
+
+  it("lets the worker write to the database bootstrap creates, as the writer user", () => {
+    expect(envOf(evaluation, "worker")).toMatchObject({ INFLUX_DB: "mixevents", INFLUX_USER: "mixstack_writer" });
+    expect(envOf(evaluation, "bootstrap")).toMatchObject({ INFLUX_DB: "mixevents", INFLUX_WRITER_USER: "mixstack_writer" });
+  });
+
+  it("listens in ingest on the container port it publishes, with the token the stack outputs", () => {
+    const ingest = envOf(evaluation, "ingest");
+    expect(container(evaluation, "ingest").ports?.map((p) => String(p.internal))).toEqual([ingest.PORT]);
+    expect(ingest.MIXSTACK_TOKEN).toBe(evaluation.outputs.projectToken?.value);
+    expect(evaluation.generatedSecrets).toContain(ingest.MIXSTACK_API_SECRET);
+    expect(ingest.MIXSTACK_API_SECRET).not.toBe(ingest.MIXSTACK_TOKEN);
+  });
+
   it("hands every service the same secret as its counterpart", () => {
     const queuePassword = /^redis:\/\/:(\w+)@/.exec(envOf(evaluation, "ingest").REDIS_URL!)![1];
     expect(envOf(evaluation, "queue").REDISCLI_AUTH).toBe(queuePassword);
@@ -150,6 +215,8 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(envOf(evaluation, "grafana").INFLUX_READER_PASSWORD).toBe(envOf(evaluation, "bootstrap").INFLUX_READER_PASSWORD);
     expect(envOf(evaluation, "backup").INFLUX_PASSWORD).toBe(envOf(evaluation, "bootstrap").INFLUX_PASSWORD);
     expect(envOf(evaluation, "worker").INFLUX_USER).toBe(envOf(evaluation, "bootstrap").INFLUX_WRITER_USER);
+    expect(envOf(evaluation, "grafana").INFLUX_READER_USER).toBe(envOf(evaluation, "bootstrap").INFLUX_READER_USER);
+    expect(envOf(evaluation, "grafana").GF_SECURITY_ADMIN_PASSWORD).toBe(evaluation.outputs.grafanaAdminPassword?.value);
   });
 
   it("uses only the runtime contract's env names for our services", () => {
@@ -191,8 +258,18 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     }
   });
 
-  it.each(["influxdb", "queue", "ingest", "worker", "grafana"])("health-checks %s", (service) => {
-    expect(container(evaluation, service).healthcheck?.tests[0]).toBe("CMD-SHELL");
+  it.each([
+    ["influxdb", /127\.0\.0\.1:8086\/ping/],
+    ["queue", /valkey-cli ping/],
+    ["ingest", /127\.0\.0\.1'?(:|,port:)8080'?,?(path:')?\/healthz/],
+    ["worker", /127\.0\.0\.1:9464\/healthz/],
+    ["grafana", /127\.0\.0\.1:3000\/api\/health/],
+  ])("health-checks %s on its own port, and the deploy waits until it is healthy", (service, probe) => {
+    const { healthcheck, wait, waitTimeout } = container(evaluation, service);
+    expect(healthcheck?.tests[0]).toBe("CMD-SHELL");
+    expect(healthcheck?.tests[1]).toMatch(probe);
+    expect(wait).toBe(true);
+    expect(waitTimeout).toBeGreaterThan(Number.parseInt(healthcheck!.startPeriod!, 10));
   });
 
   it("runs bootstrap to completion before the worker and Grafana start", () => {
@@ -231,6 +308,22 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(leaks).toEqual([]);
     for (const key of ["projectToken", "mixpanelSnippet", "grafanaAdminPassword"]) expect([key, evaluation.outputs[key]?.secret]).toEqual([key, true]);
     for (const key of ["ingestUrl", "grafanaUrl", "backupTarget", "backupJob"]) expect([key, evaluation.outputs[key]?.secret]).toEqual([key, false]);
+  });
+
+  it("outputs the URLs of ingest and Grafana and where the backups go", () => {
+    const expected =
+      stack === "remote"
+        ? ["https://analytics.example.com:8080", "http://analytics.example.com:3000", "file:///srv/mixstack/backups"]
+        : ["http://localhost:8080", "http://localhost:3000", "docker-volume://mixstack-local-backup-backups"];
+    expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value, evaluation.outputs.backupTarget?.value]).toEqual(expected);
+    // The backup target is the storage the backup container writes to.
+    const mount = container(evaluation, "backup").volumes!.find((v) => v.containerPath === "/backups")!;
+    expect(evaluation.outputs.backupTarget?.value).toBe(mount.hostPath ? `file://${mount.hostPath}` : `docker-volume://${mount.volumeName}`);
+  });
+
+  it("outputs a mixpanel-browser snippet that sends to ingest with the token ingest accepts", () => {
+    const calls = runSnippet(evaluation.outputs.mixpanelSnippet?.value as string);
+    expect(calls).toEqual([{ token: envOf(evaluation, "ingest").MIXSTACK_TOKEN, options: expect.objectContaining({ api_host: evaluation.outputs.ingestUrl?.value }) }]);
   });
 
   it("gives every resource a unique name", () => {
