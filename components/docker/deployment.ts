@@ -35,6 +35,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
   readonly backupTarget: pulumi.Output<string>;
   readonly backupJob: pulumi.Output<BackupJob>;
   readonly summary: pulumi.Output<DeploymentSummary>;
+  readonly notices: pulumi.Output<string[]>;
   readonly network: docker.Network;
   readonly services: Readonly<Partial<Record<ServiceName, DockerService>>>;
 
@@ -87,6 +88,16 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     const storage: DockerStorage = settings.dataDir
       ? { kind: "hostDirectories", dataDir: settings.dataDir }
       : { kind: "volumes", keepOnDestroy: topology.keepDataOnDestroy };
+
+    const notices = [...topology.notices];
+    if (storage.kind === "hostDirectories" && !topology.keepDataOnDestroy) {
+      // Neither Docker nor Pulumi deletes a host directory: say so rather than promise it.
+      notices.push(
+        `keepDataOnDestroy is false, but the host directories under ${storage.dataDir} (docker.dataDir) are never deleted by \`pulumi destroy\`: remove them on the Docker host yourself.`,
+      );
+    }
+    for (const notice of notices) pulumi.log.warn(notice, this);
+    this.notices = pulumi.output(notices);
 
     // Docker creates missing host directories owned by root; hand them to the user each service runs as.
     const ownership: pulumi.Resource[] = [];
@@ -213,6 +224,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
       grafanaUrl: this.grafanaUrl,
       backupTarget: this.backupTarget,
       backupJob: this.backupJob,
+      notices: this.notices,
     });
   }
 }

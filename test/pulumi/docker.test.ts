@@ -363,6 +363,19 @@ describe("Docker target, configured secrets and options", () => {
     expect(resourcesOfType(evaluation, VOLUME).map((v) => v.options.retainOnDelete)).toEqual([false, false, false, false]);
   });
 
+  it.each([
+    ["named volumes, data deleted on destroy", { keepDataOnDestroy: "false" }, []],
+    ["host directories, data kept", { docker: { dataDir: "/srv/data" } }, []],
+    [
+      "host directories, data asked to be deleted",
+      { keepDataOnDestroy: "false", docker: { dataDir: "/srv/data" } },
+      ["keepDataOnDestroy is false, but the host directories under /srv/data (docker.dataDir) are never deleted by `pulumi destroy`: remove them on the Docker host yourself."],
+    ],
+  ])("tells the operator what destroy keeps: %s", async (_name, values, notices) => {
+    const evaluation = await evaluate({ values: { platform: "docker", ...values } }, () => ({ ...createStack(readStackConfig()).outputs }));
+    expect(evaluation.outputs.notices).toEqual({ value: notices, secret: false });
+  });
+
   it("publishes on the configured host ports and address", async () => {
     const evaluation = await evaluate(
       { values: { platform: "docker", docker: { ingestPort: 9080, grafanaPort: 9300, bindAddress: "10.0.0.5", publicHost: "a.example" } } },
