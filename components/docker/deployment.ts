@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { version } from "../../package.json";
@@ -183,7 +184,8 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     }
     this.services = created;
 
-    const url = (scheme: string, hostPort: number) => `${scheme}://${settings.publicHost}:${hostPort}`;
+    const host = isIP(settings.publicHost) === 6 ? `[${settings.publicHost}]` : settings.publicHost;
+    const url = (scheme: string, hostPort: number) => `${scheme}://${host}:${hostPort}`;
     this.ingestUrl = pulumi.output(url(ingestTls ? "https" : "http", settings.ingestPort));
     // Grafana has no certificate of ours: a reverse proxy in front is the way to HTTPS (docs/deploy.md).
     this.grafanaUrl = pulumi.output(url("http", settings.grafanaPort));

@@ -386,6 +386,14 @@ describe("Docker target, configured secrets and options", () => {
     expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value]).toEqual(["http://a.example:9080", "http://a.example:9300"]);
   });
 
+  it("brackets an IPv6 public host in the URLs", async () => {
+    const evaluation = await evaluate({ values: { platform: "docker", docker: { publicHost: "2001:db8::7", bindAddress: "::" } } }, () => ({
+      ...createStack(readStackConfig()).outputs,
+    }));
+    expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value]).toEqual(["http://[2001:db8::7]:8080", "http://[2001:db8::7]:3000"]);
+    expect(container(evaluation, "ingest").ports?.[0]?.ip).toBe("::");
+  });
+
   it("talks to a remote engine through its own provider", async () => {
     const evaluation = await evaluate(
       { values: { platform: "docker", docker: { host: "ssh://deploy@h.example", sshOpts: ["-p", "2222"] } } },
