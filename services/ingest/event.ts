@@ -108,7 +108,7 @@ function eventTime(value: unknown, context: EventContext): { sent: number; store
   }
   const ms = toEpochMs(value);
   if (ms === undefined) {
-    return new Rejection("bad_time", "properties.time", `not a time in seconds or milliseconds: ${quoteForMessage(String(JSON.stringify(value)))}`);
+    return new Rejection("bad_time", "properties.time", `not a time in seconds or milliseconds: ${describeValue(value)}`);
   }
   if (ms < EARLIEST_EVENT_MS) return new Rejection("bad_time", "properties.time", "before 1971-01-01");
   if (ms > now + FUTURE_TOLERANCE_MS) {
@@ -120,6 +120,16 @@ function eventTime(value: unknown, context: EventContext): { sent: number; store
     return new Rejection("too_old", "properties.time", `older than ${days} days; send old events to /import`);
   }
   return { sent: ms, stored: ms };
+}
+
+/**
+ * A client value quoted in a message. Only scalars are shown: serialising an object could recurse
+ * through 100,000 levels of nesting and throw, which would cost the whole request.
+ */
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return quoteForMessage(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return Array.isArray(value) ? "a list" : `an ${typeof value}`;
 }
 
 function eventDistinctId(value: unknown, context: EventContext): string | Rejection {

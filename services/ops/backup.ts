@@ -131,6 +131,7 @@ async function backupUnlocked(ctx: OpsContext): Promise<BackupResult> {
 export async function applyRetention(ctx: OpsContext): Promise<{ retention: RetentionDecision; removed: string[] }> {
   const retention = selectRetention(await listBackups(ctx.store), ctx.retention);
   const removed: string[] = [];
+  for (const { id, reasons } of retention.keep) ctx.logger.info({ backup: id, reasons }, "retention: kept backup");
   for (const { id, reason } of retention.remove) {
     await ctx.store.remove(id);
     removed.push(id);

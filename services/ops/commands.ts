@@ -46,15 +46,23 @@ async function withContext(command: string, work: (ctx: OpsContext, settings: Op
 
 type ArgOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
 
-function parse<T extends ArgOptions>(argv: string[], options: T) {
-  return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+/** The parsed arguments, or undefined after printing what is wrong and the usage (exit 2). */
+function parse<T extends ArgOptions>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${usage}\n`);
+    return undefined;
+  }
 }
 
 export const backupCommand: Command = {
   summary: "back up InfluxDB and the Redis state to BACKUP_TARGET; `backup verify [--from ID|latest]` runs the restore drill",
   usage: "usage: mixstack backup [--json]\n       mixstack backup verify [--from ID|latest] [--json]",
   async run(argv) {
-    const { values, positionals } = parse(argv, { from: { type: "string", default: "latest" }, json: { type: "boolean", default: false } });
+    const parsed = parse(argv, { from: { type: "string", default: "latest" }, json: { type: "boolean", default: false } }, this.usage!);
+    if (!parsed) return 2;
+    const { values, positionals } = parsed;
     if (positionals.length > 1 || (positionals[0] !== undefined && positionals[0] !== "verify")) {
       process.stderr.write(`${this.usage}\n`);
       return 2;
@@ -78,7 +86,9 @@ export const backupsCommand: Command = {
   summary: "`backups list`: the backups in BACKUP_TARGET, complete or not",
   usage: "usage: mixstack backups list [--json]",
   async run(argv) {
-    const { values, positionals } = parse(argv, { json: { type: "boolean", default: false } });
+    const parsed = parse(argv, { json: { type: "boolean", default: false } }, this.usage!);
+    if (!parsed) return 2;
+    const { values, positionals } = parsed;
     if (positionals.length > 1 || (positionals[0] ?? "list") !== "list") {
       process.stderr.write(`${this.usage}\n`);
       return 2;
@@ -111,7 +121,9 @@ export const restoreCommand: Command = {
   summary: "restore --from ID|latest: merge a verified backup into the live system (safe to repeat, no downtime)",
   usage: "usage: mixstack restore --from ID|latest [--json]",
   async run(argv) {
-    const { values, positionals } = parse(argv, { from: { type: "string" }, json: { type: "boolean", default: false } });
+    const parsed = parse(argv, { from: { type: "string" }, json: { type: "boolean", default: false } }, this.usage!);
+    if (!parsed) return 2;
+    const { values, positionals } = parsed;
     if (!values.from || positionals.length) {
       process.stderr.write(`${this.usage}\n`);
       return 2;

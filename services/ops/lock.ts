@@ -20,9 +20,18 @@ export async function withOpsLock<T>(redis: Redis, what: string, work: () => Pro
     const holder = await redis.get(LOCK_KEY);
     throw new LockBusyError(`another backup or restore is running (${holder?.split(" ").slice(0, 2).join(" since ") ?? "unknown"}); try again when it ends`);
   }
+  let result: T;
   try {
-    return await work();
-  } finally {
-    await redis.eval(RELEASE, { keys: [LOCK_KEY], arguments: [token] });
+    result = await work();
+  } catch (error) {
+    // The work's own error is the one to report; a release that fails too (Redis gone) must not hide it.
+    await redis.eval(RELEASE, { keys: [LOCK_KEY], arguments: [token] }).catch(() => undefined);
+    throw error;
   }
+  try {
+    await redis.eval(RELEASE, { keys: [LOCK_KEY], arguments: [token] });
+  } catch (error) {
+    throw new Error(`${what} finished, but its lock ${LOCK_KEY} could not be freed (${(error as Error).message}); it expires by itself within ${LOCK_TTL_MS / 3600_000} h, or delete it with DEL ${LOCK_KEY}`);
+  }
+  return result;
 }

@@ -11,6 +11,17 @@ export const INFLUX_DIR = "influx";
 
 const countSchema = z.object({ rp: z.string(), measurement: z.string(), points: z.number().int().nonnegative() });
 
+/**
+ * A file's path inside its backup folder. A restore downloads to `<work dir>/<path>`: a path that
+ * leaves the folder (`..`, absolute, a backslash) would write elsewhere, so it makes the manifest unusable.
+ */
+const backupFilePath = z
+  .string()
+  .min(1)
+  .refine((path) => !path.startsWith("/") && !path.includes("\\") && path.split("/").every((part) => part !== "" && part !== "." && part !== ".."), {
+    message: "expected a relative path inside the backup (no '..', '.', empty parts, leading '/' or '\\')",
+  });
+
 export const manifestSchema = z.object({
   format: z.literal(1),
   id: z.string(),
@@ -40,7 +51,7 @@ export const manifestSchema = z.object({
       streamEntries: z.number().int().nonnegative(),
     }),
   }),
-  files: z.array(z.object({ path: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+  files: z.array(z.object({ path: backupFilePath, bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -77,6 +77,18 @@ const bad: BadCase[] = [
     status: 200,
     reply: '{"error":"properties.a.n.n, nested deeper than 3 levels","status":0}',
   },
+  {
+    // Serialising the time for the message once threw (stack overflow): a 500 that lost the whole batch.
+    name: "a time nested 100,000 levels deep",
+    path: "/track?verbose=1",
+    headers: { "Content-Type": "application/json" },
+    body: `{"event":"e","properties":{"token":"${TOKEN}","time":${'{"n":'.repeat(100_000)}1${"}".repeat(100_000)}}}`,
+    status: 200,
+    reply: '{"error":"properties.time, not a time in seconds or milliseconds: an object","status":0}',
+  },
+  // These two once froze the process for hours in a backtracking regular expression (the test then times out).
+  { name: "a time of 900,000 digits and a letter", path: "/track?verbose=1", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ event: "e", properties: { token: TOKEN, time: `${"1".repeat(900_000)}x` } }), status: 200, reply: `{"error":"properties.time, not a time in seconds or milliseconds: \\"${"1".repeat(60)}…\\"","status":0}` },
+  { name: "a JSON body of a letter and 900,000 newlines", path: "/track?verbose=1", headers: { "Content-Type": "application/json" }, body: `x${"\n".repeat(900_000)}x`, status: 200, reply: /^\{"error":"body, not valid JSON \(.+\)","status":0\}$/ },
   { name: "thousands of properties", path: "/track?verbose=1", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ event: "e", properties: { token: TOKEN, ...Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`p${i}`, i])) } }), status: 200, reply: '{"error":"properties, more than 255 properties","status":0}' },
   { name: "a non-string event name", path: `/track?verbose=1&data=${b64({ event: 12, properties: { token: TOKEN } })}`, status: 200, reply: '{"error":"event, must be a string, got number","status":0}' },
   { name: "an event name that is an object", path: `/track?verbose=1&data=${b64({ event: { toString: "x" }, properties: { token: TOKEN } })}`, status: 200, reply: '{"error":"event, must be a string, got object","status":0}' },
@@ -161,6 +173,16 @@ describe("bad input", () => {
     const entries = await readStreamAfter(client, before);
     expect(entries).toHaveLength(1);
     expect((entries[0]!.entry.items as EventItem[]).map((item) => item.event)).toEqual(["valid 1", "valid 2", "valid 3"]);
+  });
+
+  it("keeps the valid event of a batch whose other event has a time nested 100,000 levels deep", async () => {
+    const before = await lastId(client);
+    const deepTime = `{"event":"deep time","properties":{"token":"${TOKEN}","time":${"[".repeat(100_000)}${"]".repeat(100_000)}}}`;
+    const body = `[${JSON.stringify({ event: "valid", properties: { token: TOKEN } })},${deepTime}]`;
+    const response = await send(`${ingest.url}/track?verbose=1`, { headers: { "Content-Type": "application/json" }, body });
+    expect([response.status, response.text]).toEqual([200, '{"error":null,"status":1}']);
+    const entries = await readStreamAfter(client, before);
+    expect(entries.flatMap(({ entry }) => (entry.items as EventItem[]).map((item) => item.event))).toEqual(["valid"]);
   });
 
   it("counts every refusal by reason in /metrics (on the private metrics port)", async () => {

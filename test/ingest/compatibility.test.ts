@@ -99,6 +99,8 @@ describe("§6 compatibility cases", () => {
     expect(response.text).toBe('{"error":null,"status":1}');
     expect(response.headers["access-control-allow-origin"]).toBe(origin);
     expect(response.headers["access-control-allow-credentials"]).toBe("true");
+    // The reply depends on the origin: caches in between must not hand it to another site.
+    expect(response.headers.vary).toBe("Origin");
     const items = entries[0]!.entry.items as EventItem[];
     expect(items.map((item) => [item.event, item.time, item.insertId])).toEqual([
       ["e1", 1795417512850, "inse1"],
@@ -372,6 +374,7 @@ describe("§6 compatibility cases (continued)", () => {
       expect(response.headers["access-control-allow-headers"]).toBe("x-api-token");
       expect(response.headers["access-control-allow-credentials"]).toBe("true");
       expect(response.headers["access-control-allow-methods"]).toMatch(/POST/);
+      expect(response.headers.vary).toBe("Origin");
     });
 
     it("img=1 is answered with a 1×1 GIF", async () => {

@@ -29,6 +29,11 @@ describe("toEpochMs", () => {
     ["null", null],
     ["a date with garbage", "2024-01-02Tnoon"],
     ["an impossible date", "2024-13-45T99:99:99"],
+    // Refused at once: a pattern that backtracks would take hours over a megabyte of digits.
+    ["a megabyte of digits followed by a letter", `${"1".repeat(1_000_000)}x`],
+    ["a megabyte of digits", "1".repeat(1_000_000)],
+    ["digits longer than any time", "1".repeat(65)],
+    ["an ISO date with a megabyte of fraction digits", `2024-01-02T03:04:05.${"1".repeat(1_000_000)}`],
   ])("%s is not a time", (_name, input) => {
     expect(toEpochMs(input)).toBeUndefined();
   });

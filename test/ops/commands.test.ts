@@ -37,3 +37,16 @@ describe("ops commands against unreachable services", () => {
     expect(result.stdout).toMatch(/^20261123T030000\.000Z\s+incomplete: no manifest/m);
   });
 });
+
+describe("ops commands given options they do not take (a stack trace and exit 1 before)", () => {
+  it.each([
+    [["restore", "--frm", "latest"], /Unknown option '--frm'/, /^usage: mixstack restore --from ID\|latest/m],
+    [["backup", "--bogus"], /Unknown option '--bogus'/, /^usage: mixstack backup \[--json\]/m],
+    [["backup", "verify", "--from"], /--from/, /^ {7}mixstack backup verify/m],
+  ])("%j exits 2 with the usage, before connecting to anything", async (args, reason, usage) => {
+    const result = await runMixstack(args, await deadEnv(), 60_000);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr).toMatch(usage);
+  });
+});

@@ -5,7 +5,7 @@ import { runBackup } from "../../services/ops/backup";
 import { backupIdFor, timeOfBackupId } from "../../services/ops/backup-id";
 import { databaseExists } from "../../services/ops/influx-archive";
 import { restoreBackup, verifyBackup } from "../../services/ops/restore";
-import { DB, runMixstack, seedRedisState, startOpsStack, writeEvents, type OpsStack } from "./fixtures";
+import { DB, countEvents, runMixstack, seedRedisState, snapshotRedisState, startOpsStack, writeEvents, type OpsStack } from "./fixtures";
 
 /**
  * A damaged or partial backup stops with a clear error before anything live changes. Live is
@@ -98,5 +98,24 @@ describe("a damaged or partial backup", () => {
   it("the good backup still restores after all that", async () => {
     const report = await restoreBackup(stack.context(), goodId);
     expect(report.counts).toEqual([{ rp: "autogen", measurement: "events", backup: 500, liveAfter: 500 }]);
+  });
+
+  /** Everything a restore could change: points, databases, every Redis key and its content. */
+  async function liveState() {
+    const keys = (await stack.redis.keys("*")).sort();
+    const databases = (await stack.client.rows("SHOW DATABASES")).map((row) => row.name).sort();
+    return { points: await countEvents(stack.client), databases, keys, redis: await snapshotRedisState(stack.redis) };
+  }
+
+  // The same damage with a live system holding data (the merge path): a restore that changed or
+  // dropped anything before its checks would show here, where an empty live system cannot show it.
+  it.each(cases)("$name, into a live system holding data: restore stops and live data is unchanged", async ({ damage, error }) => {
+    await stack.client.query(`DELETE FROM "events" WHERE time < '2026-10-01T00:00:10Z'`, { db: DB });
+    const before = await liveState();
+    expect(before.points).toBe(490);
+    expect(before.keys).toContain("mx:idmap");
+    const id = await damagedCopy(damage);
+    await expect(restoreBackup(stack.context(), id)).rejects.toThrow(error);
+    expect(await liveState()).toEqual(before);
   });
 });

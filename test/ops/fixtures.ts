@@ -85,7 +85,7 @@ function offsetOf(insertId: string): number {
   return hash;
 }
 
-/** `count` events, `batch` per write, in the `events` schema; insert ids `${prefix}-${i}`. */
+/** `count` events, `batch` per write, in the `events` schema (string, float, integer and boolean fields); insert ids `${prefix}-${i}`. */
 export async function writeEvents(client: InfluxClient, count: number, options: { prefix?: string; startMs?: number; batch?: number } = {}): Promise<void> {
   const { prefix = "e", startMs = Date.UTC(2026, 9, 1), batch = 5000 } = options;
   for (let start = 0; start < count; start += batch) {
@@ -95,7 +95,7 @@ export async function writeEvents(client: InfluxClient, count: number, options: 
       const ms = startMs + i * 1000;
       const event = ["Signed Up", "Viewed Page", "Purchased"][i % 3]!.replace(/ /g, "\\ ");
       const lib = i % 2 ? "web" : "node";
-      lines.push(`events,event=${event},mp_lib=${lib} distinct_id="user-${i % 50}",insert_id="${insertId}",price=${i % 7}.5 ${BigInt(ms) * 1_000_000n + BigInt(offsetOf(insertId))}`);
+      lines.push(`events,event=${event},mp_lib=${lib} distinct_id="user-${i % 50}",insert_id="${insertId}",price=${i % 7}.5,quantity=${i % 5}i,first=${i % 4 === 0} ${BigInt(ms) * 1_000_000n + BigInt(offsetOf(insertId))}`);
     }
     await client.write(lines.join("\n"), { db: DB });
   }

@@ -45,3 +45,28 @@ describe("parseManifest", () => {
     expect((result as Error).message).toMatch(/^backup 20261123T030000\.000Z: manifest\.json/);
   });
 });
+
+describe("parseManifest: file paths stay inside the backup", () => {
+  const manifest = (path: string) =>
+    JSON.stringify({
+      format: 1,
+      id: "20261123T030000.000Z",
+      stack: "prod",
+      startedAt: "2026-11-23T03:00:00.000Z",
+      finishedAt: "2026-11-23T03:00:05.000Z",
+      versions: { mixstack: "0.1.0", influxdb: "1.12.4", influxd: "1.12.4", node: "v24.14.0" },
+      influx: { database: "mixevents", retentionPolicies: [], shards: 1, counts: [] },
+      redis: { lineage: "x", counts: { identities: 0, firstSeen: 0, profiles: 0, groups: 0, deadLetters: 0, streamEntries: 0 } },
+      files: [{ path, bytes: 1, sha256: sha("a") }],
+    });
+
+  it.each(["influx/20261123T030000Z.s1.tar.gz", "redis-state.ndjson.gz"])("accepts %j", (path) => {
+    expect(parseManifest("20261123T030000.000Z", manifest(path))).not.toBeInstanceOf(Error);
+  });
+
+  it.each(["../../etc/cron.d/x", "influx/../../x", "/etc/passwd", "influx\\..\\x", "influx//x", "./x", ""])("rejects %j, naming the field", (path) => {
+    const result = parseManifest("20261123T030000.000Z", manifest(path));
+    expect(result).toBeInstanceOf(Error);
+    expect((result as Error).message).toMatch(/^backup 20261123T030000\.000Z: manifest\.json is not a mixstack manifest: files\.0\.path: /);
+  });
+});

@@ -102,15 +102,20 @@ describe("backup and restore through ingest and the worker", () => {
     expect(after.profiles).toEqual(before.profiles);
   });
 
-  it("restoring again still leaves N points and equal profiles ($add not applied twice)", async () => {
+  it("restoring again still leaves N points, equal profiles ($add not applied twice) and identity map", async () => {
     const restore = await runMixstack(["restore", "--from", "latest", "--json"], env);
     expect(restore.code).toBe(0);
     expect(JSON.parse(restore.stdout).mode).toBe("merge");
     expect(await countEvents(client, pipeline.database)).toBe(N);
-    expect((await snapshotRedisState(redis)).profiles).toEqual(before.profiles);
+    const after = await snapshotRedisState(redis);
+    expect(after.profiles).toEqual(before.profiles);
+    expect(after.identities).toEqual(before.identities);
   });
 
-  it("a restore while events keep flowing through ingest and the worker loses none of them", async () => {
+  it("a restore while events keep flowing through ingest and the worker brings the lost events back and loses none of the new", async () => {
+    // Something to restore: every event point lost since the backup.
+    await client.query(`DELETE FROM "events"`, { db: pipeline.database });
+    expect(await countEvents(client, pipeline.database)).toBe(0);
     let sent = 0;
     let restoring = true;
     const sender = (async () => {

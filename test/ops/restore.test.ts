@@ -73,7 +73,7 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(await snapshotRedisState(stack.redis)).toMatchObject({ identities: before.identities, profiles: before.profiles });
   });
 
-  it("a merge into the live database brings deleted points back with tags as tags and every field (SELECT INTO … GROUP BY *)", async () => {
+  it("a merge into the live database brings deleted points back with tags as tags and every field with its type (SELECT INTO … GROUP BY *)", async () => {
     await stack.client.query(`DELETE FROM "events" WHERE time < '2026-10-01T00:00:10Z'`, { db: DB });
     expect(await countEvents(stack.client)).toBe(N - 10);
     const report = await restoreBackup(stack.context(), "latest");
@@ -81,10 +81,20 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(await countEvents(stack.client)).toBe(N);
     const tags = await stack.client.rows(`SHOW TAG KEYS ON ${DB} FROM "events"`);
     expect(tags.map((row) => row.tagKey).sort()).toEqual(["event", "mp_lib"]);
+    // Field types survive the merge (an integer rewritten as a float would be refused by the live shard).
     const fields = await stack.client.rows(`SHOW FIELD KEYS ON ${DB} FROM "events"`);
-    expect(fields.map((row) => row.fieldKey).sort()).toEqual(["distinct_id", "insert_id", "price"]);
-    const rows = await stack.client.rows(`SELECT * FROM "events" WHERE "insert_id" = 'e-7'`, { db: DB, epoch: "ms" });
-    expect(rows).toEqual([{ time: Date.UTC(2026, 9, 1) + 7000, distinct_id: "user-7", event: "Viewed Page", insert_id: "e-7", mp_lib: "web", price: 0.5 }]);
+    expect(fields.map((row) => [row.fieldKey, row.fieldType]).sort()).toEqual([
+      ["distinct_id", "string"],
+      ["first", "boolean"],
+      ["insert_id", "string"],
+      ["price", "float"],
+      ["quantity", "integer"],
+    ]);
+    const rows = await stack.client.rows(`SELECT * FROM "events" WHERE "insert_id" = 'e-7' OR "insert_id" = 'e-8'`, { db: DB, epoch: "ms" });
+    expect(rows).toEqual([
+      { time: Date.UTC(2026, 9, 1) + 7000, distinct_id: "user-7", event: "Viewed Page", first: false, insert_id: "e-7", mp_lib: "web", price: 0.5, quantity: 2 },
+      { time: Date.UTC(2026, 9, 1) + 8000, distinct_id: "user-8", event: "Purchased", first: true, insert_id: "e-8", mp_lib: "node", price: 1.5, quantity: 3 },
+    ]);
   });
 
   it("a live profile value newer than the backup is kept, a property missing live comes back, the earlier first-seen day wins", async () => {
@@ -114,7 +124,11 @@ describe("backup and restore against real influxd and redis-server", () => {
     expect(await fresh.redis.get(opsKeys.lineage)).toBeTruthy();
   });
 
-  it("a restore while events keep flowing into InfluxDB and the queue loses none of them", async () => {
+  it("a restore while events keep flowing into InfluxDB and the queue brings lost data back and loses none of the new", async () => {
+    // Something to restore: points and a profile lost since the backup.
+    await stack.client.query(`DELETE FROM "events" WHERE time < '2026-10-01T00:00:20Z'`, { db: DB });
+    await stack.redis.del(redisKeys.profile("user-5"));
+    expect(await countEvents(stack.client)).toBe(N - 20);
     let written = 0;
     let queued = 0;
     let stop = false;
@@ -138,6 +152,8 @@ describe("backup and restore against real influxd and redis-server", () => {
     const live = await stack.client.rows(`SELECT count("insert_id") FROM "events" WHERE time >= '2026-11-01T00:00:00Z'`, { db: DB });
     expect(Number(live[0]?.count)).toBe(written);
     expect(await countEvents(stack.client)).toBe(N + written);
+    expect(report.pointsWritten).toBe(N);
+    expect(await stack.redis.hGetAll(redisKeys.profile("user-5"))).toEqual(before.profiles["user-5"]);
     expect(await stack.redis.xLen(redisKeys.stream)).toBe(streamBefore + queued);
   });
 });

@@ -24,6 +24,10 @@ describe("mixstack scheduler", () => {
     }, { timeoutMs: 90_000, intervalMs: 250 });
     expect(complete.length).toBe(1);
     expect(complete[0]!.manifest!.influx.counts).toEqual([{ rp: "autogen", measurement: "events", points: 200 }]);
+    // Every retention decision is logged with its reason.
+    const log = scheduler.recentOutput();
+    expect(log).toMatch(/"reasons":\["newest complete backup".*"msg":"retention: kept backup"/);
+    expect(log).toMatch(/"reason":"outside the daily and weekly windows".*"msg":"retention: removed backup"/);
     scheduler.signal("SIGTERM");
     expect(await scheduler.waitForExit(60_000)).toBe(0);
   });
