@@ -326,6 +326,15 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(calls).toEqual([{ token: envOf(evaluation, "ingest").MIXSTACK_TOKEN, options: expect.objectContaining({ api_host: evaluation.outputs.ingestUrl?.value }) }]);
   });
 
+  it("generates each of the seven secrets nobody configured as 32 random letters and digits, kept in the state", () => {
+    const generated = resourcesOfType(evaluation, "random:index/randomPassword:RandomPassword");
+    expect(generated.map((r) => [r.name, r.inputs.length, r.inputs.special]).sort()).toEqual(
+      ["api-secret", "grafana-admin-password", "influx-admin-password", "influx-reader-password", "influx-writer-password", "project-token", "queue-password"].map(
+        (name) => [`mixstack-secrets-${name}`, 32, false],
+      ),
+    );
+  });
+
   it("gives every resource a unique name", () => {
     const names = evaluation.resources.map((r) => r.name);
     expect(names.length).toBe(new Set(names).size);
