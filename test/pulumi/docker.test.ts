@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { runInNewContext } from "node:vm";
@@ -401,6 +402,27 @@ describe("Docker target, configured secrets and options", () => {
     }));
     expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value]).toEqual(["http://[2001:db8::7]:8080", "http://[2001:db8::7]:3000"]);
     expect(container(evaluation, "ingest").ports?.[0]?.ip).toBe("::");
+  });
+
+  it("runs each container on its image's ID, so a rebuild of our images changes (replaces) exactly their containers", async () => {
+    const run = () => ({ ...createStack(readStackConfig()).outputs });
+    const program = { project: PROJECT, stack: "test", ...pulumiConfig({ values: { platform: "docker" } }), run };
+    /** The same program after a rebuild: our two images get new IDs, the pulled ones keep theirs. */
+    class Rebuilt extends OfflineMocks {
+      override newResource(args: Parameters<OfflineMocks["newResource"]>[0]) {
+        const result = super.newResource(args);
+        if (args.type === "docker:index/image:Image") result.state.repoDigest = `sha256:${createHash("sha256").update(`rebuilt:${args.name}`).digest("hex")}`;
+        return result;
+      }
+    }
+    const imagesOf = (evaluation: Evaluation) => Object.fromEntries([...containers(evaluation)].map(([service, { inputs }]) => [service, inputs.image]));
+    const before = imagesOf(await evaluateOffline(program));
+    const after = imagesOf(await evaluateOffline(program, new Rebuilt()));
+    const changed = Object.keys(before).filter((service) => before[service] !== after[service]).sort();
+    expect(changed).toEqual(["backup", "bootstrap", "grafana", "ingest", "worker"]);
+    // One services image for our four commands, its own for Grafana, the pulled ones for InfluxDB and the queue.
+    expect(new Set(["backup", "bootstrap", "ingest", "worker"].map((service) => before[service])).size).toBe(1);
+    expect(new Set(Object.values(before)).size).toBe(4);
   });
 
   it("talks to a remote engine through its own provider", async () => {
