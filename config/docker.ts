@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { field } from "./fields";
 
@@ -5,6 +6,18 @@ import { field } from "./fields";
 const hostFile = z
   .string()
   .regex(/^\/[^\0]*[^/]$/, { message: "expected an absolute path of a file on the Docker host" });
+
+/** Docker publishes ports on an IP address of its host; a name or `host:port` fails only mid-deploy. */
+const hostAddress = z.string().refine((value) => isIP(value) !== 0, {
+  message: "expected an IP address of the Docker host, such as 127.0.0.1 or 0.0.0.0",
+});
+
+/** What goes between `http://` and `:port` in the stack's URLs. */
+const hostName = z.string().refine((value) => isIP(value) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9])?)*$/.test(value), {
+  message: "expected a host name or IP address, without scheme, port or path (e.g. analytics.example.com)",
+});
+
+const anyAddress = new Set(["0.0.0.0", "::"]);
 
 /** `mixstack:docker`: how the stack lands on a Docker engine (`platform: docker`). */
 export const dockerSection = z.strictObject({
@@ -17,22 +30,17 @@ export const dockerSection = z.strictObject({
     .array(z.string())
     .optional()
     .describe('extra ssh options for an ssh:// host, e.g. ["-i", "~/.ssh/deploy"]'),
-  publicHost: z
-    .string()
-    .min(1)
+  publicHost: hostName
     .default("localhost")
-    .describe("host name or IP the SDKs and your browser use to reach the published ports (default localhost)"),
-  bindAddress: z
-    .string()
+    .describe("host name or IP address (no scheme or port) the SDKs and your browser use to reach the published ports (default localhost)"),
+  bindAddress: hostAddress
     .default("0.0.0.0")
-    .describe("host address the ingest and Grafana ports are published on; 127.0.0.1 keeps them local (default 0.0.0.0)"),
-  grafanaBindAddress: z
-    .string()
-    .min(1)
+    .describe("IP address of the Docker host the ingest and Grafana ports are published on; 127.0.0.1 keeps them local (default 0.0.0.0)"),
+  grafanaBindAddress: hostAddress
     .optional()
-    .describe("host address Grafana's port is published on (default: bindAddress); 127.0.0.1 keeps Grafana for a reverse proxy on the host or an SSH tunnel"),
+    .describe("IP address of the Docker host Grafana's port is published on (default: bindAddress); 127.0.0.1 keeps Grafana for a reverse proxy on the host or an SSH tunnel"),
   ingestPort: field.port(8080).describe("host port of the ingestion API (default 8080)"),
-  grafanaPort: field.port(3000).describe("host port of Grafana (default 3000)"),
+  grafanaPort: field.port(3000).describe("host port of Grafana (default 3000); differs from ingestPort unless the two are published on different addresses"),
   tls: z
     .strictObject({
       certFile: hostFile.describe(
@@ -64,6 +72,13 @@ export const dockerSection = z.strictObject({
     .default("10m")
     .describe("json-file log rotation: size of one file (default 10m)"),
   logMaxFiles: field.int(5, 1, 100).describe("json-file log rotation: files kept per container (default 5)"),
+}).superRefine((docker, context) => {
+  // Two containers cannot publish one host port on overlapping addresses: Docker would refuse the second mid-deploy.
+  const grafanaAddress = docker.grafanaBindAddress ?? docker.bindAddress;
+  const overlap = grafanaAddress === docker.bindAddress || anyAddress.has(grafanaAddress) || anyAddress.has(docker.bindAddress);
+  if (docker.grafanaPort === docker.ingestPort && overlap) {
+    context.addIssue({ code: "custom", path: ["grafanaPort"], message: "must differ from ingestPort (both are published on the same host address)" });
+  }
 });
 
 export type DockerConfig = z.output<typeof dockerSection>;

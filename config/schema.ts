@@ -17,7 +17,7 @@ export const baseShape = {
     .describe(`where the stack runs: ${platformNames.join(", ")} (required)`),
   keepDataOnDestroy: field
     .flag(true)
-    .describe("keep volumes/disks (InfluxDB, queue, Grafana, backups) when the stack is destroyed (default true)"),
+    .describe("keep volumes/disks (InfluxDB, queue, Grafana, backups) when the stack is destroyed (default true); Docker host directories (docker.dataDir) are kept either way"),
   logLevel: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace"])
     .default("info")

@@ -3,7 +3,8 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Command } from "../../services/core/command";
-import { PROJECT } from "../../config/load";
+import { parseStackConfig } from "../../config/load";
+import type { StackConfig } from "../../config/schema";
 import { readStackFile } from "../graph/stack-file";
 import { checkPrerequisites } from "./prerequisites";
 import { systemTools, type Tools } from "./tools";
@@ -39,19 +40,18 @@ export async function deploy(argv: string[], deps: DeployDependencies): Promise<
   }
   const stack = parsed.values.stack ?? parsed.positionals[0] ?? "local";
 
-  let platform: string | undefined;
-  let dockerHost: string | undefined;
+  // The program validates the config again; checking it here first stops a bad stack file before Pulumi starts.
+  let config: StackConfig;
   try {
     const file = readStackFile(stack, deps.root);
-    platform = file.config[`${PROJECT}:platform`];
-    const dockerSection = file.config[`${PROJECT}:docker`];
-    dockerHost = dockerSection ? (JSON.parse(dockerSection) as { host?: string }).host : undefined;
+    config = parseStackConfig({ stack, values: file.config, secretKeys: new Set(file.secretKeys) });
   } catch (error) {
     deps.err(`mixstack deploy: ${(error as Error).message}\n`);
     return 1;
   }
 
-  const missing = await checkPrerequisites(deps.tools, deps.env, { docker: platform === "docker", dockerHost });
+  const needs = config.platform === "docker" ? { docker: true, dockerHost: config.docker.host } : { docker: false };
+  const missing = await checkPrerequisites(deps.tools, deps.env, needs);
   if (missing.length > 0) {
     deps.err(
       [

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { version } from "../../package.json";
@@ -35,6 +36,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
   readonly backupTarget: pulumi.Output<string>;
   readonly backupJob: pulumi.Output<BackupJob>;
   readonly summary: pulumi.Output<DeploymentSummary>;
+  readonly notices: pulumi.Output<string[]>;
   readonly network: docker.Network;
   readonly services: Readonly<Partial<Record<ServiceName, DockerService>>>;
 
@@ -87,6 +89,16 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     const storage: DockerStorage = settings.dataDir
       ? { kind: "hostDirectories", dataDir: settings.dataDir }
       : { kind: "volumes", keepOnDestroy: topology.keepDataOnDestroy };
+
+    const notices = [...topology.notices];
+    if (storage.kind === "hostDirectories" && !topology.keepDataOnDestroy) {
+      // Neither Docker nor Pulumi deletes a host directory: say so rather than promise it.
+      notices.push(
+        `keepDataOnDestroy is false, but the host directories under ${storage.dataDir} (docker.dataDir) are never deleted by \`pulumi destroy\`: remove them on the Docker host yourself.`,
+      );
+    }
+    for (const notice of notices) pulumi.log.warn(notice, this);
+    this.notices = pulumi.output(notices);
 
     // Docker creates missing host directories owned by root; hand them to the user each service runs as.
     const ownership: pulumi.Resource[] = [];
@@ -172,7 +184,8 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     }
     this.services = created;
 
-    const url = (scheme: string, hostPort: number) => `${scheme}://${settings.publicHost}:${hostPort}`;
+    const host = isIP(settings.publicHost) === 6 ? `[${settings.publicHost}]` : settings.publicHost;
+    const url = (scheme: string, hostPort: number) => `${scheme}://${host}:${hostPort}`;
     this.ingestUrl = pulumi.output(url(ingestTls ? "https" : "http", settings.ingestPort));
     // Grafana has no certificate of ours: a reverse proxy in front is the way to HTTPS (docs/deploy.md).
     this.grafanaUrl = pulumi.output(url("http", settings.grafanaPort));
@@ -213,6 +226,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
       grafanaUrl: this.grafanaUrl,
       backupTarget: this.backupTarget,
       backupJob: this.backupJob,
+      notices: this.notices,
     });
   }
 }

@@ -41,6 +41,14 @@ describe("stack config", () => {
     ["a number inside an object", { platform: "docker", influxdb: { memoryMb: 4096 } }, (c: ReturnType<typeof parse>) => c.influxdb.memoryMb, 4096],
     ["a number inside an object given as text", { platform: "docker", docker: { ingestPort: "9080" } }, (c: ReturnType<typeof parse>) => c.docker.ingestPort, 9080],
     ["a host directory", { platform: "docker", docker: { dataDir: "/srv/mixstack" } }, (c: ReturnType<typeof parse>) => c.docker.dataDir, "/srv/mixstack"],
+    ["an IPv6 bind address", { platform: "docker", docker: { bindAddress: "::1" } }, (c: ReturnType<typeof parse>) => c.docker.bindAddress, "::1"],
+    ["an IP address as the public host", { platform: "docker", docker: { publicHost: "203.0.113.7" } }, (c: ReturnType<typeof parse>) => c.docker.publicHost, "203.0.113.7"],
+    [
+      "one host port for ingest and Grafana on different addresses",
+      { platform: "docker", docker: { bindAddress: "10.0.0.5", grafanaBindAddress: "127.0.0.1", grafanaPort: 8080 } },
+      (c: ReturnType<typeof parse>) => [c.docker.ingestPort, c.docker.grafanaPort],
+      [8080, 8080],
+    ],
   ])("accepts %s", (_name, values, pick, expected) => {
     expect(pick(parse(values))).toEqual(expected);
   });
@@ -56,6 +64,11 @@ describe("stack config", () => {
     ["a relative host directory", { platform: "docker", docker: { dataDir: "data" } }, ['mixstack:docker.dataDir: expected an absolute path on the Docker host, got "data"']],
     ["a bad cron", { platform: "docker", backup: { schedule: "daily" } }, ['mixstack:backup.schedule: expected a five-field cron expression such as "0 3 * * *", got "daily"']],
     ["an unsupported backup URL", { platform: "docker", backup: { target: "ftp://host/dir" } }, ['mixstack:backup.target: expected file:///dir, s3://bucket/prefix or gs://bucket/prefix, got "ftp://host/dir"']],
+    ["a host name as bind address", { platform: "docker", docker: { bindAddress: "localhost" } }, ['mixstack:docker.bindAddress: expected an IP address of the Docker host, such as 127.0.0.1 or 0.0.0.0, got "localhost"']],
+    ["an address with a port as Grafana's bind address", { platform: "docker", docker: { grafanaBindAddress: "127.0.0.1:3000" } }, ['mixstack:docker.grafanaBindAddress: expected an IP address of the Docker host, such as 127.0.0.1 or 0.0.0.0, got "127.0.0.1:3000"']],
+    ["a URL as the public host", { platform: "docker", docker: { publicHost: "https://analytics.example.com" } }, ['mixstack:docker.publicHost: expected a host name or IP address, without scheme, port or path (e.g. analytics.example.com), got "https://analytics.example.com"']],
+    ["Grafana on ingest's host port", { platform: "docker", docker: { grafanaPort: 8080 } }, ["mixstack:docker.grafanaPort: must differ from ingestPort (both are published on the same host address), got 8080"]],
+    ["Grafana on ingest's host port, one of them on every address", { platform: "docker", docker: { ingestPort: 443, grafanaPort: 443, grafanaBindAddress: "127.0.0.1" } }, ["mixstack:docker.grafanaPort: must differ from ingestPort (both are published on the same host address), got 443"]],
     ["a wrong enum value", { platform: "docker", logLevel: "loud" }, ['mixstack:logLevel: expected one of "fatal", "error", "warn", "info", "debug", "trace", got "loud"']],
   ])("rejects %s with the documented message", (_name, values, expected) => {
     expect(problems(values)).toEqual(expected);

@@ -92,7 +92,7 @@ describe("the containers' env, run against real services", () => {
     expect(databases.map((row) => row.name)).toContain("mixevents");
   });
 
-  it("an event sent to ingest with the project token lands in InfluxDB through the worker", async () => {
+  it("an event sent to ingest with the project token lands in InfluxDB through the worker, and every container health check passes", async () => {
     const ingestPort = await freePort();
     const metricsPort = await freePort();
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
@@ -123,6 +123,22 @@ describe("the containers' env, run against real services", () => {
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     expect(rows.map((row) => row.distinct_id)).toEqual(["u1"]);
+
+    // The containers' health checks, run as Docker's CMD-SHELL would, with the test's ports in place of the container ports.
+    const influxPort = endpoints["influxdb:http"]!.split(":")[1]!;
+    const checks = [
+      ["influxdb", /:8086\//, `:${influxPort}/`],
+      ["ingest", /:8080\//, `:${ingestPort}/`],
+      ["worker", /:9464\//, `:${metricsPort}/`],
+    ] as const;
+    const nobody = await freePort();
+    for (const [name, containerPort, testPort] of checks) {
+      const command = service(topology, name).health!.command;
+      expect(command).toMatch(containerPort);
+      expect([name, await execShell(command.replace(containerPort, testPort))]).toEqual([name, 0]);
+      // The same check against a port nobody listens on fails: it really probes.
+      expect([name, await execShell(command.replace(containerPort, `:${nobody}/`))]).not.toEqual([name, 0]);
+    }
   });
 
   it("ingest with docker.tls serves HTTPS with the mounted files, passes its health check, and keeps /metrics on the private port", async () => {

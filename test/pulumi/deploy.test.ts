@@ -136,6 +136,29 @@ describe("mixstack deploy", () => {
     expect([result.code, result.err]).toEqual([255, "mixstack deploy: pulumi up failed (see above)\n"]);
   });
 
+  it.each([
+    ["a value of the wrong type", "config:\n  mixstack:platform: docker\n  mixstack:docker: not-an-object\n", 'mixstack:docker: expected an object, got "not-an-object"'],
+    ["no platform", "config:\n  mixstack:docker:\n    ingestPort: 8080\n", "mixstack:platform: is required (one of: docker, aws, gcp)"],
+  ])("refuses a stack file with %s before running anything", async (_name, yaml, problem) => {
+    const dir = project();
+    writeFileSync(join(dir, "stacks", "Pulumi.broken.yaml"), yaml);
+    const tools = new FakeTools(everythingInstalled);
+    const result = await run(["--stack", "broken"], tools, {}, dir);
+    expect([result.code, result.err]).toEqual([1, `mixstack deploy: invalid stack config in stacks/Pulumi.broken.yaml:\n  ${problem}\n`]);
+    expect(tools.calls).toEqual([]);
+  });
+
+  it("reads an encrypted value without the passphrase (Pulumi decrypts it later)", async () => {
+    const dir = project();
+    writeFileSync(
+      join(dir, "stacks", "Pulumi.prod.yaml"),
+      "encryptionsalt: v1:abc\nconfig:\n  mixstack:platform: docker\n  mixstack:grafanaAdminPassword:\n    secure: v1:Zm9v:YmFy\n",
+    );
+    const tools = new FakeTools(everythingInstalled);
+    const result = await run(["--stack", "prod", "--preview"], tools, { PULUMI_CONFIG_PASSPHRASE: "x" }, dir);
+    expect([result.code, result.err]).toEqual([0, ""]);
+  });
+
   it("names the stack files when the stack does not exist", async () => {
     const result = await run(["--stack", "prod"], new FakeTools(everythingInstalled));
     expect([result.code, result.err]).toEqual([1, "mixstack deploy: no stack file stacks/Pulumi.prod.yaml (stacks: local, remote)\n"]);

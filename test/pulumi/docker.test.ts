@@ -1,5 +1,8 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { runInNewContext } from "node:vm";
+import { transformSync } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluateStack, type StackEvaluation } from "../../cli/graph/program";
 import { readStackFile, stackNames } from "../../cli/graph/stack-file";
@@ -27,7 +30,10 @@ interface ContainerInputs {
   memory?: number;
   logDriver?: string;
   logOpts?: Record<string, string>;
-  healthcheck?: { tests: string[] };
+  healthcheck?: { tests: string[]; startPeriod?: string };
+  networkMode?: string;
+  wait?: boolean;
+  waitTimeout?: number;
 }
 
 function containers(evaluation: Evaluation): Map<string, { resource: RecordedResource; inputs: ContainerInputs }> {
@@ -57,6 +63,19 @@ function contractEnvNames(): Set<string> {
   const contracts = readFileSync(join(root, "docs", "contracts.md"), "utf8");
   const section = contracts.slice(contracts.indexOf("## Environment"), contracts.indexOf("## Redis"));
   return new Set([...section.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!));
+}
+
+/** Runs the `mixpanelSnippet` output as a web page's bundler would, with a recording stand-in for the SDK. */
+function runSnippet(snippet: string): Array<{ token: unknown; options: Record<string, unknown> }> {
+  const calls: Array<{ token: unknown; options: Record<string, unknown> }> = [];
+  const sdk = { init: (token: unknown, options: Record<string, unknown>) => calls.push({ token, options }) };
+  const { code } = transformSync(snippet, { format: "cjs", loader: "js" });
+  const require = (name: string) => {
+    if (name !== "mixpanel-browser") throw new Error(`the snippet imports ${name}`);
+    return { __esModule: true, default: sdk };
+  };
+  runInNewContext(code, { require, module: { exports: {} }, exports: {} });
+  return calls;
 }
 
 // The Docker example stacks (the others belong to their platform's tests).
@@ -89,11 +108,20 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(mounts).toHaveLength(1);
     const mount = mounts[0]!;
     if (dataDir) {
-      expect(mount.hostPath).toMatch(new RegExp(`^${dataDir}/`));
+      // The directories docs/deploy.md promises: DIR/influxdb, DIR/queue, DIR/grafana, DIR/backups.
+      expect(mount.hostPath).toBe(`${dataDir}/${service === "backup" ? "backups" : service}`);
     } else {
       const volume = resourcesOfType(evaluation, VOLUME).find((v) => v.inputs.name === mount.volumeName);
       expect(volume, `a docker volume named ${mount.volumeName}`).toBeDefined();
     }
+  });
+
+  it("gives each stateful service and the backups storage of their own", () => {
+    const sources = ["influxdb", "queue", "grafana", "backup"].flatMap((service) =>
+      (container(evaluation, service).volumes ?? []).map((v) => v.hostPath ?? v.volumeName),
+    );
+    expect(sources).toHaveLength(4);
+    expect(new Set(sources).size).toBe(4);
   });
 
   it("keeps the data on destroy by default", () => {
@@ -143,6 +171,44 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(networkResources.map((n) => n.inputs.name)).toEqual([...networks]);
   });
 
+  it("keeps every service on the stack's private network, none on the host's", () => {
+    const network = resourcesOfType(evaluation, "docker:index/network:Network")[0]!.inputs.name;
+    for (const [service, { inputs }] of containers(evaluation)) {
+      if (service === "volume-owner") {
+        // Only chowns the host directories: no network at all.
+        expect([service, inputs.networkMode, inputs.networksAdvanced]).toEqual([service, "none", undefined]);
+        continue;
+      }
+      expect([service, inputs.networkMode, (inputs.networksAdvanced ?? []).map((n) => [n.name, n.aliases])]).toEqual([
+        service,
+        undefined,
+        [[network, [service]]],
+      ]);
+    }
+  });
+
+  it.each([
+    // DESIGN.md §3: what each command reads.
+    ["ingest", ["PORT", "REDIS_URL", "MIXSTACK_TOKEN", "MIXSTACK_API_SECRET"]],
+    ["worker", ["REDIS_URL", "INFLUX_URL", "INFLUX_DB", "INFLUX_USER", "INFLUX_PASSWORD"]],
+  ])("gives %s every variable of the runtime contract it reads", (service, names) => {
+    const env = envOf(evaluation, service);
+    expect(names.filter((name) => !env[name])).toEqual([]);
+  });
+
+  it("lets the worker write to the database bootstrap creates, as the writer user", () => {
+    expect(envOf(evaluation, "worker")).toMatchObject({ INFLUX_DB: "mixevents", INFLUX_USER: "mixstack_writer" });
+    expect(envOf(evaluation, "bootstrap")).toMatchObject({ INFLUX_DB: "mixevents", INFLUX_WRITER_USER: "mixstack_writer" });
+  });
+
+  it("listens in ingest on the container port it publishes, with the token the stack outputs", () => {
+    const ingest = envOf(evaluation, "ingest");
+    expect(container(evaluation, "ingest").ports?.map((p) => String(p.internal))).toEqual([ingest.PORT]);
+    expect(ingest.MIXSTACK_TOKEN).toBe(evaluation.outputs.projectToken?.value);
+    expect(evaluation.generatedSecrets).toContain(ingest.MIXSTACK_API_SECRET);
+    expect(ingest.MIXSTACK_API_SECRET).not.toBe(ingest.MIXSTACK_TOKEN);
+  });
+
   it("hands every service the same secret as its counterpart", () => {
     const queuePassword = /^redis:\/\/:(\w+)@/.exec(envOf(evaluation, "ingest").REDIS_URL!)![1];
     expect(envOf(evaluation, "queue").REDISCLI_AUTH).toBe(queuePassword);
@@ -150,6 +216,8 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(envOf(evaluation, "grafana").INFLUX_READER_PASSWORD).toBe(envOf(evaluation, "bootstrap").INFLUX_READER_PASSWORD);
     expect(envOf(evaluation, "backup").INFLUX_PASSWORD).toBe(envOf(evaluation, "bootstrap").INFLUX_PASSWORD);
     expect(envOf(evaluation, "worker").INFLUX_USER).toBe(envOf(evaluation, "bootstrap").INFLUX_WRITER_USER);
+    expect(envOf(evaluation, "grafana").INFLUX_READER_USER).toBe(envOf(evaluation, "bootstrap").INFLUX_READER_USER);
+    expect(envOf(evaluation, "grafana").GF_SECURITY_ADMIN_PASSWORD).toBe(evaluation.outputs.grafanaAdminPassword?.value);
   });
 
   it("uses only the runtime contract's env names for our services", () => {
@@ -191,8 +259,18 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     }
   });
 
-  it.each(["influxdb", "queue", "ingest", "worker", "grafana"])("health-checks %s", (service) => {
-    expect(container(evaluation, service).healthcheck?.tests[0]).toBe("CMD-SHELL");
+  it.each([
+    ["influxdb", /127\.0\.0\.1:8086\/ping/],
+    ["queue", /valkey-cli ping/],
+    ["ingest", /127\.0\.0\.1'?(:|,port:)8080'?,?(path:')?\/healthz/],
+    ["worker", /127\.0\.0\.1:9464\/healthz/],
+    ["grafana", /127\.0\.0\.1:3000\/api\/health/],
+  ])("health-checks %s on its own port, and the deploy waits until it is healthy", (service, probe) => {
+    const { healthcheck, wait, waitTimeout } = container(evaluation, service);
+    expect(healthcheck?.tests[0]).toBe("CMD-SHELL");
+    expect(healthcheck?.tests[1]).toMatch(probe);
+    expect(wait).toBe(true);
+    expect(waitTimeout).toBeGreaterThan(Number.parseInt(healthcheck!.startPeriod!, 10));
   });
 
   it("runs bootstrap to completion before the worker and Grafana start", () => {
@@ -233,6 +311,31 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     for (const key of ["ingestUrl", "grafanaUrl", "backupTarget", "backupJob"]) expect([key, evaluation.outputs[key]?.secret]).toEqual([key, false]);
   });
 
+  it("outputs the URLs of ingest and Grafana and where the backups go", () => {
+    const expected =
+      stack === "remote"
+        ? ["https://analytics.example.com:8080", "http://analytics.example.com:3000", "file:///srv/mixstack/backups"]
+        : ["http://localhost:8080", "http://localhost:3000", "docker-volume://mixstack-local-backup-backups"];
+    expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value, evaluation.outputs.backupTarget?.value]).toEqual(expected);
+    // The backup target is the storage the backup container writes to.
+    const mount = container(evaluation, "backup").volumes!.find((v) => v.containerPath === "/backups")!;
+    expect(evaluation.outputs.backupTarget?.value).toBe(mount.hostPath ? `file://${mount.hostPath}` : `docker-volume://${mount.volumeName}`);
+  });
+
+  it("outputs a mixpanel-browser snippet that sends to ingest with the token ingest accepts", () => {
+    const calls = runSnippet(evaluation.outputs.mixpanelSnippet?.value as string);
+    expect(calls).toEqual([{ token: envOf(evaluation, "ingest").MIXSTACK_TOKEN, options: expect.objectContaining({ api_host: evaluation.outputs.ingestUrl?.value }) }]);
+  });
+
+  it("generates each of the seven secrets nobody configured as 32 random letters and digits, kept in the state", () => {
+    const generated = resourcesOfType(evaluation, "random:index/randomPassword:RandomPassword");
+    expect(generated.map((r) => [r.name, r.inputs.length, r.inputs.special]).sort()).toEqual(
+      ["api-secret", "grafana-admin-password", "influx-admin-password", "influx-reader-password", "influx-writer-password", "project-token", "queue-password"].map(
+        (name) => [`mixstack-secrets-${name}`, 32, false],
+      ),
+    );
+  });
+
   it("gives every resource a unique name", () => {
     const names = evaluation.resources.map((r) => r.name);
     expect(names.length).toBe(new Set(names).size);
@@ -270,6 +373,19 @@ describe("Docker target, configured secrets and options", () => {
     expect(resourcesOfType(evaluation, VOLUME).map((v) => v.options.retainOnDelete)).toEqual([false, false, false, false]);
   });
 
+  it.each([
+    ["named volumes, data deleted on destroy", { keepDataOnDestroy: "false" }, []],
+    ["host directories, data kept", { docker: { dataDir: "/srv/data" } }, []],
+    [
+      "host directories, data asked to be deleted",
+      { keepDataOnDestroy: "false", docker: { dataDir: "/srv/data" } },
+      ["keepDataOnDestroy is false, but the host directories under /srv/data (docker.dataDir) are never deleted by `pulumi destroy`: remove them on the Docker host yourself."],
+    ],
+  ])("tells the operator what destroy keeps: %s", async (_name, values, notices) => {
+    const evaluation = await evaluate({ values: { platform: "docker", ...values } }, () => ({ ...createStack(readStackConfig()).outputs }));
+    expect(evaluation.outputs.notices).toEqual({ value: notices, secret: false });
+  });
+
   it("publishes on the configured host ports and address", async () => {
     const evaluation = await evaluate(
       { values: { platform: "docker", docker: { ingestPort: 9080, grafanaPort: 9300, bindAddress: "10.0.0.5", publicHost: "a.example" } } },
@@ -278,6 +394,35 @@ describe("Docker target, configured secrets and options", () => {
     expect(container(evaluation, "ingest").ports).toEqual([{ internal: 8080, external: 9080, ip: "10.0.0.5", protocol: "tcp" }]);
     expect(container(evaluation, "grafana").ports).toEqual([{ internal: 3000, external: 9300, ip: "10.0.0.5", protocol: "tcp" }]);
     expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value]).toEqual(["http://a.example:9080", "http://a.example:9300"]);
+  });
+
+  it("brackets an IPv6 public host in the URLs", async () => {
+    const evaluation = await evaluate({ values: { platform: "docker", docker: { publicHost: "2001:db8::7", bindAddress: "::" } } }, () => ({
+      ...createStack(readStackConfig()).outputs,
+    }));
+    expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value]).toEqual(["http://[2001:db8::7]:8080", "http://[2001:db8::7]:3000"]);
+    expect(container(evaluation, "ingest").ports?.[0]?.ip).toBe("::");
+  });
+
+  it("runs each container on its image's ID, so a rebuild of our images changes (replaces) exactly their containers", async () => {
+    const run = () => ({ ...createStack(readStackConfig()).outputs });
+    const program = { project: PROJECT, stack: "test", ...pulumiConfig({ values: { platform: "docker" } }), run };
+    /** The same program after a rebuild: our two images get new IDs, the pulled ones keep theirs. */
+    class Rebuilt extends OfflineMocks {
+      override newResource(args: Parameters<OfflineMocks["newResource"]>[0]) {
+        const result = super.newResource(args);
+        if (args.type === "docker:index/image:Image") result.state.repoDigest = `sha256:${createHash("sha256").update(`rebuilt:${args.name}`).digest("hex")}`;
+        return result;
+      }
+    }
+    const imagesOf = (evaluation: Evaluation) => Object.fromEntries([...containers(evaluation)].map(([service, { inputs }]) => [service, inputs.image]));
+    const before = imagesOf(await evaluateOffline(program));
+    const after = imagesOf(await evaluateOffline(program, new Rebuilt()));
+    const changed = Object.keys(before).filter((service) => before[service] !== after[service]).sort();
+    expect(changed).toEqual(["backup", "bootstrap", "grafana", "ingest", "worker"]);
+    // One services image for our four commands, its own for Grafana, the pulled ones for InfluxDB and the queue.
+    expect(new Set(["backup", "bootstrap", "ingest", "worker"].map((service) => before[service])).size).toBe(1);
+    expect(new Set(Object.values(before)).size).toBe(4);
   });
 
   it("talks to a remote engine through its own provider", async () => {

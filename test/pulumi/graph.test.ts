@@ -64,7 +64,14 @@ describe("mixstack graph --stack local --json", () => {
       ["mixstack-local-grafana-data", true],
       ["mixstack-local-backup-backups", true],
     ]);
-    expect(containerOf("influxdb")?.inputs.volumes).toEqual([{ containerPath: "/var/lib/influxdb", volumeName: "mixstack-local-influxdb-data" }]);
+    expect(
+      ["influxdb", "queue", "grafana", "backup"].map((service) => [service, containerOf(service)?.inputs.volumes]),
+    ).toEqual([
+      ["influxdb", [{ containerPath: "/var/lib/influxdb", volumeName: "mixstack-local-influxdb-data" }]],
+      ["queue", [{ containerPath: "/data", volumeName: "mixstack-local-queue-data" }]],
+      ["grafana", [{ containerPath: "/var/lib/grafana", volumeName: "mixstack-local-grafana-data" }]],
+      ["backup", [{ containerPath: "/backups", volumeName: "mixstack-local-backup-backups" }]],
+    ]);
   });
 
   it("lists the published ports of ingest and Grafana only", () => {
