@@ -6,14 +6,15 @@ import type { Registry } from "prom-client";
  * The private HTTP listener a service's Prometheus metrics live on (`METRICS_PORT`), apart from any
  * public port: load balancers forward the public port, never this one. `GET /metrics` is the
  * registry's text format; `/healthz` is served only when the service gives a liveness check (the
- * worker, which has no other port); everything else is 404.
+ * worker and the backup scheduler, which have no other port); everything else is 404.
  */
 export interface MetricsServerOptions {
   registry: Registry;
   port: number;
   /** Listening address; unset: every address (as in a container). */
   host?: string;
-  healthy?: () => boolean;
+  /** `true`: 200 `ok`; `false`: 503 `stalled`; `{ reason }`: 503 with that one-line reason. */
+  healthy?: () => boolean | { reason: string };
 }
 
 export interface MetricsServer {
@@ -40,9 +41,10 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
       return;
     }
     if (path === "/healthz" && healthy) {
-      const ok = healthy();
+      const health = healthy();
+      const ok = health === true;
       response.writeHead(ok ? 200 : 503, { "Content-Type": "text/plain" });
-      response.end(ok ? "ok" : "stalled");
+      response.end(ok ? "ok" : health === false ? "stalled" : health.reason);
       return;
     }
     response.writeHead(404, { "Content-Type": "text/plain" });

@@ -7,7 +7,10 @@ import { listBackups } from "./catalog";
 import { openOpsContext, type OpsContext } from "./context";
 import { formatBackupList, formatBackupResult, formatRestoreReport, formatVerifyReport } from "./report";
 import { DamagedBackupError, restoreBackup, verifyBackup } from "./restore";
+import { serveMetrics, type MetricsServer } from "../core/metrics-server";
+import { scheduleMetricValues } from "./schedule-status";
 import { parseSchedule, startScheduler } from "./scheduler";
+import { schedulerRegistry } from "./scheduler-metrics";
 import { readOpsSettings, type OpsSettings } from "./settings";
 import { openStore } from "./store";
 
@@ -137,7 +140,7 @@ export const restoreCommand: Command = {
 };
 
 export const schedulerCommand: Command = {
-  summary: "runs `backup` on BACKUP_SCHEDULE (cron, UTC) until stopped; the Docker target's backup job",
+  summary: "runs `backup` on BACKUP_SCHEDULE (cron, UTC) until stopped; /metrics and /healthz on METRICS_PORT; the Docker target's backup job",
   usage: "usage: mixstack scheduler",
   async run() {
     let settings: OpsSettings;
@@ -163,12 +166,29 @@ export const schedulerCommand: Command = {
       }
     };
     const scheduler = startScheduler(settings.BACKUP_SCHEDULE, backupOnce, log);
+    let metrics: MetricsServer | undefined;
+    if (settings.METRICS_PORT > 0) {
+      const registry = schedulerRegistry(() => scheduleMetricValues(scheduler.status(), scheduler.next()?.getTime()));
+      const healthy = () => {
+        const health = scheduler.health();
+        return health.healthy || { reason: health.reason };
+      };
+      try {
+        metrics = await serveMetrics({ registry, port: settings.METRICS_PORT, healthy });
+      } catch (error) {
+        // Without its health endpoint the container would only look hung: stop here, visibly.
+        await scheduler.stop();
+        process.stderr.write(`mixstack scheduler: cannot serve METRICS_PORT ${settings.METRICS_PORT}: ${(error as Error).message}\n`);
+        return 1;
+      }
+    }
     await new Promise<void>((resolve) => {
       process.once("SIGTERM", () => resolve());
       process.once("SIGINT", () => resolve());
     });
     log.info("stopping: waiting for a backup in progress");
     await scheduler.stop();
+    await metrics?.close();
     return 0;
   },
 };

@@ -7,7 +7,8 @@ import type { Redis } from "./redis-state";
  */
 
 export const LOCK_KEY = "mx:ops:lock";
-const LOCK_TTL_MS = 6 * 3600_000;
+/** Also the longest a scheduled run may last before the scheduler reports itself unhealthy (services/ops/scheduler.ts). */
+export const LOCK_TTL_MS = 6 * 3600_000;
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 

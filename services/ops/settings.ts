@@ -14,6 +14,8 @@ export const opsSettingsSchema = z.object({
   BACKUP_SCHEDULE: z.string().min(1).default("0 3 * * *"),
   BACKUP_KEEP_DAILY: z.coerce.number().int().min(0).default(7),
   BACKUP_KEEP_WEEKLY: z.coerce.number().int().min(0).default(4),
+  /** `scheduler` only: Prometheus `/metrics` and `/healthz` (the container's health check); 0 turns the endpoint off. */
+  METRICS_PORT: env.port(9464),
   MIXSTACK_STACK: z.string().min(1).default("dev"),
   /** The `influxd` binary used for `backup`/`restore -portable` (copied into the services image). */
   INFLUXD_PATH: z.string().min(1).default("influxd"),

@@ -9,7 +9,7 @@ new Counter({ name: "mixstack_test_total", help: "a counter", registers: [regist
 const servers: MetricsServer[] = [];
 afterAll(() => Promise.all(servers.map((server) => server.close())));
 
-async function start(healthy?: () => boolean): Promise<string> {
+async function start(healthy?: () => boolean | { reason: string }): Promise<string> {
   // Port 0: the OS picks a free one (a service's METRICS_PORT=0 never gets here: it turns the listener off).
   const server = await serveMetrics({ registry, port: 0, host: "127.0.0.1", healthy });
   servers.push(server);
@@ -25,6 +25,7 @@ describe("serveMetrics", () => {
     ["/healthz without a liveness check", "GET", "/healthz", undefined, 404, "not found"],
     ["/healthz of a live service", "GET", "/healthz", true, 200, "ok"],
     ["/healthz of a stalled service", "GET", "/healthz", false, 503, "stalled"],
+    ["/healthz of a service that gives its reason", "GET", "/healthz", { reason: "last scheduled backup failed: boom" }, 503, "last scheduled backup failed: boom"],
     ["any other path", "GET", "/track", true, 404, "not found"],
   ] as const)("answers %s", async (_name, method, path, healthy, status, body) => {
     const url = await start(healthy === undefined ? undefined : () => healthy);
