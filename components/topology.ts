@@ -144,11 +144,23 @@ export interface TlsFiles {
 export interface JobSchedule {
   /** Five-field cron, UTC. */
   cron: string;
-  /**
-   * Platforms without a scheduler service (Docker) run this instead of `command`, as a long-running
-   * container that runs the job on `cron` itself (`mixstack scheduler`).
-   */
-  inStackCommand: string[];
+  /** How platforms without a scheduler service (Docker) run the job: see `InStackScheduler`. */
+  inStack: InStackScheduler;
+}
+
+/**
+ * A scheduled job run in-stack: a long-running container that runs the job on `cron` itself
+ * (`mixstack scheduler`) instead of `command`. Being long-running, it has what a one-shot task has
+ * not: env, private ports and a health check of its own, added to the service's by `inStackForm`.
+ * Platforms with a scheduler service (AWS, GCP) run `command` as a task and never render these.
+ */
+export interface InStackScheduler {
+  command: string[];
+  /** Added to the service's env. */
+  env: Readonly<Record<string, EnvValue>>;
+  /** Added to the service's ports; private (nothing in the stack talks to them). */
+  ports: PortSpec[];
+  health: HealthCheck;
 }
 
 export interface ServiceSpec {
@@ -211,10 +223,15 @@ const nodeHttpCheck = (port: number, path: string) =>
 const nodeHttpsCheck = (port: number, path: string) =>
   `node -e "require('https').get({host:'127.0.0.1',port:${port},path:'${path}',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"`;
 
+// As nodeHttpCheck, and prints the answer's body: Docker keeps it in the health log, so
+// `docker inspect` shows why a container is unhealthy.
+const nodeHttpCheckWithReason = (port: number, path: string) =>
+  `node -e "fetch('http://127.0.0.1:${port}${path}').then(r=>r.text().then(t=>{console.log(t);process.exit(r.ok?0:1)}),e=>{console.log(e.message);process.exit(1)})"`;
+
 /**
- * Prometheus `/metrics` of ingest and the worker (their `METRICS_PORT`): a private port, never
- * published or forwarded by a load balancer. Nothing in the stack scrapes it; docs/topology.md says
- * how an operator's Prometheus reaches it on each platform.
+ * Prometheus `/metrics` of ingest, the worker and the in-stack backup scheduler (their
+ * `METRICS_PORT`): a private port, never published or forwarded by a load balancer. Nothing in the
+ * stack scrapes it; docs/topology.md says how an operator's Prometheus reaches it on each platform.
  */
 export const METRICS_PORT = 9464;
 
@@ -468,7 +485,24 @@ export function buildTopology(config: StackConfig): Topology {
       description: "InfluxDB (influxd backup -portable) and Redis state to the backup store, with retention",
       image: SERVICES_IMAGE,
       command: ["backup"],
-      schedule: { cron: config.backup.schedule, inStackCommand: ["scheduler"] },
+      schedule: {
+        cron: config.backup.schedule,
+        inStack: {
+          command: ["scheduler"],
+          env: { METRICS_PORT: text(METRICS_PORT) },
+          // Prometheus `/metrics` (mixstack_backup_*) and `/healthz`: 503 after a failed run, or a run
+          // longer than the ops lock's lifetime (docs/operations.md).
+          ports: [{ name: "metrics", port: METRICS_PORT, protocol: "http", public: false }],
+          health: {
+            http: { port: "metrics", path: "/healthz" },
+            command: nodeHttpCheckWithReason(METRICS_PORT, "/healthz"),
+            intervalSeconds: 30,
+            timeoutSeconds: 5,
+            retries: 3,
+            startPeriodSeconds: 30,
+          },
+        },
+      },
       env: {
         REDIS_URL: redisUrl,
         INFLUX_URL: influxUrl,
@@ -538,6 +572,23 @@ export function buildTopology(config: StackConfig): Topology {
 /** The platform runs this service from its managed offering: nothing of the container remains. */
 function asManaged(spec: Omit<ServiceSpec, "talksTo">): Omit<ServiceSpec, "talksTo"> {
   return { ...spec, entrypoint: undefined, command: undefined, env: {}, volumes: [], managed: { engine: "valkey" } };
+}
+
+/**
+ * The service as a platform without a scheduler service runs it: a scheduled job becomes its
+ * in-stack scheduler (command, and the env, ports and health check that form adds); any other
+ * service is returned as it is.
+ */
+export function inStackForm(spec: ServiceSpec): ServiceSpec {
+  if (!spec.schedule) return spec;
+  const { inStack } = spec.schedule;
+  return {
+    ...spec,
+    command: inStack.command,
+    env: { ...spec.env, ...inStack.env },
+    ports: [...spec.ports, ...inStack.ports],
+    health: inStack.health,
+  };
 }
 
 /** The references of one env value, in order. */
@@ -630,6 +681,12 @@ export function topologyProblems(topology: Topology): string[] {
     }
     if (spec.ports.some((p) => p.public) && spec.kind !== "stateless") problems.push(`${spec.name} has a public port but is ${spec.kind}`);
     if (spec.kind === "job" && !spec.schedule) problems.push(`${spec.name} is a job without a schedule`);
+    if (spec.schedule) {
+      const inStack = inStackForm(spec);
+      if (spec.schedule.inStack.ports.some((p) => p.public)) problems.push(`${spec.name}'s in-stack scheduler has a public port`);
+      const probe = inStack.health?.http;
+      if (probe && !inStack.ports.some((p) => p.name === probe.port)) problems.push(`${spec.name}'s in-stack health check probes port ${probe.port}, which it does not have`);
+    }
     if (spec.image.kind === "pinned" && !isPinned(spec.image.ref)) problems.push(`${spec.name} image ${spec.image.ref} is not pinned to an exact version`);
   }
   if (names.size !== topology.services.length) problems.push("duplicate service names");

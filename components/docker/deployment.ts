@@ -8,6 +8,7 @@ import {
   builds,
   edgeLabel,
   imageLabel,
+  inStackForm,
   port,
   service,
   startOrder,
@@ -142,7 +143,9 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     const created: Partial<Record<ServiceName, DockerService>> = {};
     const edges: string[] = [];
     const ingestTls = service(topology, "ingest").tls;
-    for (const spec of startOrder(topology)) {
+    for (const declared of startOrder(topology)) {
+      // No scheduler service on Docker: the backup job runs as its in-stack scheduler container.
+      const spec = inStackForm(declared);
       const env = dockerEnv(spec, topology, secrets, BACKUP_STORE_URL);
       const prerequisites = spec.dependsOn.map((dependency) => created[dependency.service]!);
       // A dependent's label carries each init service's exit code: a failed init stops its dependents.

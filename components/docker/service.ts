@@ -8,6 +8,7 @@ import { hostPathFor, seconds } from "./names";
 export type DockerStorage = { kind: "volumes"; keepOnDestroy: boolean } | { kind: "hostDirectories"; dataDir: string };
 
 export interface DockerServiceArgs {
+  /** As Docker runs it: a scheduled job in its in-stack form (`inStackForm`). */
   spec: ServiceSpec;
   /** Image ID or pinned reference the container runs. */
   image: pulumi.Input<string>;
@@ -30,7 +31,8 @@ export interface DockerServiceArgs {
 /**
  * One topology service on Docker: its volumes and its container, attached to the stack's private
  * network under the service's name, with limits, health check, restart policy and log rotation.
- * `init` services run to completion during the deploy; `job` services run their in-stack scheduler.
+ * `init` services run to completion during the deploy; `job` services arrive in their in-stack form
+ * (the scheduler container, with its own health check).
  */
 export class DockerService extends pulumi.ComponentResource {
   readonly container: docker.Container;
@@ -67,14 +69,13 @@ export class DockerService extends pulumi.ComponentResource {
     });
 
     const health = spec.health;
-    const command = spec.kind === "job" && spec.schedule ? spec.schedule.inStackCommand : spec.command;
     this.container = new docker.Container(
       `${name}-container`,
       {
         name: args.containerName,
         image: args.image,
         entrypoints: spec.entrypoint,
-        command,
+        command: spec.command,
         envs: args.envs,
         networksAdvanced: [{ name: args.networkName, aliases: [spec.name] }],
         ports,

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStackFile, stackNames } from "../../cli/graph/stack-file";
 import { parseStackConfig } from "../../config/load";
-import { buildTopology, service, type ServiceName, type Topology } from "../../components/topology";
+import { buildTopology, inStackForm, service, type ServiceName, type Topology } from "../../components/topology";
 import { ingestEnvironment, readIngestSettings } from "../../services/ingest/settings";
 import { readOpsSettings } from "../../services/ops/settings";
 import { readBootstrapSettings } from "../../services/worker/bootstrap";
@@ -153,12 +153,15 @@ describe("docs/contracts.md, environment", () => {
     const ours = topology.services.filter((spec) => spec.image.kind === "build" && spec.image.build === "services");
     expect(ours.map((spec) => spec.name).sort()).toEqual(expect.arrayContaining(["bootstrap", "ingest", "worker"]));
     for (const spec of ours) {
-      const commands = [spec.command?.[0], spec.schedule?.inStackCommand[0]].filter((command): command is string => command !== undefined);
-      for (const command of commands) {
+      // A scheduled job runs `command` on the clouds and its in-stack form (more env) on Docker.
+      const forms = spec.schedule ? [spec, inStackForm(spec)] : [spec];
+      for (const form of forms) {
+        const command = form.command?.[0];
+        if (command === undefined) continue;
         const reader = readerOfCommand[command]!;
         expect(reader, `${spec.name} runs ${command}`).toBeDefined();
         const read = namesRead(reader);
-        for (const name of Object.keys(spec.env)) {
+        for (const name of Object.keys(form.env)) {
           expect([spec.name, name, read.has(name) || (name === "LOG_LEVEL" && reader === "ops")]).toEqual([spec.name, name, true]);
           expect([spec.name, name, tabled.get(name)?.usedBy.includes(reader)]).toEqual([spec.name, name, true]);
         }

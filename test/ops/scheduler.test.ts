@@ -15,7 +15,8 @@ describe("mixstack scheduler", () => {
   });
 
   it("runs backups on BACKUP_SCHEDULE, applies retention, and stops cleanly on SIGTERM", async () => {
-    const scheduler = track(await startServiceProcess({ command: "scheduler", env: { ...stack.env, BACKUP_SCHEDULE: "*/2 * * * * *", LOG_LEVEL: "info" } }));
+    // METRICS_PORT 0: no listener here (9464 may be taken on a shared machine); the next test serves it.
+    const scheduler = track(await startServiceProcess({ command: "scheduler", env: { ...stack.env, BACKUP_SCHEDULE: "*/2 * * * * *", LOG_LEVEL: "info", METRICS_PORT: "0" } }));
     const store = stack.context().store;
     const complete = await waitFor("two scheduled backups", async () => {
       const backups = (await listBackups(store)).filter((backup) => backup.complete);
