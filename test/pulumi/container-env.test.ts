@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../config/load";
 import type { SecretName } from "../../config/secrets";
-import { buildTopology, resolveEnv, service, type ServiceName, type Topology } from "../../components/topology";
+import { buildTopology, inStackForm, resolveEnv, service, type ServiceName, type Topology } from "../../components/topology";
 import { freePort, ManagedProcess, waitFor } from "../../services/dev/processes";
 import { bundleServices } from "../../services/image/bundle";
 import { InfluxClient } from "../../services/core/influx";
@@ -22,7 +22,14 @@ const root = resolve(__dirname, "..", "..");
 
 /** Runs a shell command as Docker's CMD-SHELL does; resolves to its exit code. */
 function execShell(command: string): Promise<number> {
-  return new Promise((done) => exec(command, { timeout: 20_000 }, (error) => done(error ? (typeof error.code === "number" ? error.code : 1) : 0)));
+  return execShellOutput(command).then((result) => result.code);
+}
+
+/** As `execShell`, with what the command printed (Docker keeps it in the container's health log). */
+function execShellOutput(command: string): Promise<{ code: number; output: string }> {
+  return new Promise((done) =>
+    exec(command, { timeout: 20_000 }, (error, stdout, stderr) => done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: `${stdout}${stderr}` })),
+  );
 }
 const secrets: Record<SecretName, string> = {
   projectToken: "0123456789abcdef0123456789abcdef",
@@ -55,9 +62,11 @@ describe("the containers' env, run against real services", () => {
     endpoints = { "queue:redis": `127.0.0.1:${redis.port}`, "influxdb:http": `127.0.0.1:${influx.httpPort}`, "influxdb:rpc": influx.backupAddr };
   });
 
-  function envFor(name: ServiceName, extra: NodeJS.ProcessEnv = {}, of: Topology = topology): NodeJS.ProcessEnv {
+  /** `inStack`: the env of the service's in-stack form (the backup scheduler container on Docker). */
+  function envFor(name: ServiceName, extra: NodeJS.ProcessEnv = {}, of: Topology = topology, inStack = false): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-    for (const [key, value] of Object.entries(service(of, name).env)) {
+    const spec = inStack ? inStackForm(service(of, name)) : service(of, name);
+    for (const [key, value] of Object.entries(spec.env)) {
       env[key] = resolveEnv(value, {
         text: (t) => t,
         secret: (ref) => secrets[ref.secret],
@@ -140,6 +149,35 @@ describe("the containers' env, run against real services", () => {
       expect([name, await execShell(command.replace(containerPort, `:${nobody}/`))]).not.toEqual([name, 0]);
     }
   });
+
+  it("the backup scheduler container backs up with its env, and its health check passes, then fails with the reason after a failed run", async () => {
+    const spec = inStackForm(service(topology, "backup"));
+    const check = spec.health!.command;
+    expect(check).toMatch(/:9464\//);
+    const scheduler = async (name: string, extra: NodeJS.ProcessEnv) => {
+      const metricsPort = await freePort();
+      // The backups volume and the scratch space are directories of the test; every second instead of nightly.
+      const env = envFor("backup", { BACKUP_TARGET: `file://${scratchDir("backups")}`, BACKUP_WORK_DIR: scratchDir("backup-work"), BACKUP_SCHEDULE: "* * * * * *", METRICS_PORT: String(metricsPort), ...extra }, topology, true);
+      const url = `http://127.0.0.1:${metricsPort}`;
+      const running = await bundled(name, "scheduler", env, () => waitFor(`${name} /healthz`, async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 30_000 }).then(() => undefined)).start();
+      return { running, url, check: check.replace(/:9464\//, `:${metricsPort}/`) };
+    };
+
+    // With exactly the topology's variables (admin user, password-protected queue, the RPC address).
+    const healthy = await scheduler("scheduler", {});
+    await waitFor("a successful scheduled backup", async () => /^mixstack_backup_runs_total\{outcome="success"\} [1-9]/m.test(await (await fetch(`${healthy.url}/metrics`)).text()), { timeoutMs: 120_000, intervalMs: 250 });
+    expect(await execShellOutput(healthy.check)).toEqual({ code: 0, output: "ok\n" });
+    expect(await execShell(check.replace(/:9464\//, `:${await freePort()}/`))).not.toBe(0);
+    // One scheduler per stack: a second one beside it would find the ops lock taken.
+    await healthy.running.stop();
+
+    // A run that fails (its database is missing): the same check fails and prints why.
+    const failing = await scheduler("scheduler-failing", { INFLUX_DB: "missing" });
+    await waitFor("/healthz to turn 503", async () => (await fetch(`${failing.url}/healthz`)).status === 503, { timeoutMs: 120_000, intervalMs: 250 });
+    const result = await execShellOutput(failing.check);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/^last scheduled backup, at \S+Z, failed.*: InfluxDB database missing does not exist/);
+  }, 300_000);
 
   it("ingest with docker.tls serves HTTPS with the mounted files, passes its health check, and keeps /metrics on the private port", async () => {
     const tlsTopology = buildTopology(

@@ -265,6 +265,7 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     ["ingest", /127\.0\.0\.1'?(:|,port:)8080'?,?(path:')?\/healthz/],
     ["worker", /127\.0\.0\.1:9464\/healthz/],
     ["grafana", /127\.0\.0\.1:3000\/api\/health/],
+    ["backup", /127\.0\.0\.1:9464\/healthz/],
   ])("health-checks %s on its own port, and the deploy waits until it is healthy", (service, probe) => {
     const { healthcheck, wait, waitTimeout } = container(evaluation, service);
     expect(healthcheck?.tests[0]).toBe("CMD-SHELL");
@@ -291,6 +292,16 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
       BACKUP_SCHEDULE: stack === "remote" ? "30 2 * * *" : "0 3 * * *",
       MIXSTACK_STACK: stack,
     });
+  });
+
+  it("gives the backup scheduler METRICS_PORT and a health check on that port, which it never publishes", () => {
+    const backup = container(evaluation, "backup");
+    const metricsPort = envOf(evaluation, "backup").METRICS_PORT;
+    expect(metricsPort).toBe("9464");
+    expect(backup.healthcheck?.tests[1]).toContain(`http://127.0.0.1:${metricsPort}/healthz`);
+    expect([backup.ports ?? [], backup.publishAllPorts ?? false]).toEqual([[], false]);
+    // Reachable on the stack's network only, like the worker's: nothing else maps it to the host.
+    expect(backup.networkMode).toBeUndefined();
   });
 
   it("pins every image: third-party tags exact, our builds deployed by image ID", () => {

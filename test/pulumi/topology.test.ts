@@ -3,6 +3,7 @@ import { parseStackConfig } from "../../config/load";
 import {
   buildTopology,
   expectedSummary,
+  inStackForm,
   isPinned,
   resolveEnv,
   service,
@@ -90,6 +91,44 @@ describe("topology", () => {
     const spec = service(topology, name);
     expect(render(spec.env.METRICS_PORT!)).toBe(String(spec.ports.find((p) => p.name === "metrics")!.port));
     expect(topology.services.flatMap((s) => s.talksTo).filter((edge) => edge.to === name)).toEqual([]);
+  });
+
+  it("gives the backup job's in-stack form (Docker) the scheduler command, a private metrics port, its METRICS_PORT and a health check on it", () => {
+    const backup = service(topologyFor(), "backup");
+    const inStack = inStackForm(backup);
+    expect(inStack.command).toEqual(["scheduler"]);
+    expect(inStack.ports).toEqual([{ name: "metrics", port: 9464, protocol: "http", public: false }]);
+    expect(render(inStack.env.METRICS_PORT!)).toBe("9464");
+    expect(inStack.health?.http).toEqual({ port: "metrics", path: "/healthz" });
+    expect(inStack.health?.command).toContain("http://127.0.0.1:9464/healthz");
+    // Everything else of the job is kept as it is.
+    expect(Object.keys(inStack.env).filter((name) => name !== "METRICS_PORT")).toEqual(Object.keys(backup.env));
+    expect([inStack.volumes, inStack.dependsOn, inStack.talksTo, inStack.kind]).toEqual([backup.volumes, backup.dependsOn, backup.talksTo, "job"]);
+  });
+
+  it("keeps the scheduler's port, env and health check out of the job the clouds run as a task", () => {
+    const backup = service(topologyFor(), "backup");
+    expect([backup.command, backup.ports, backup.health, backup.env.METRICS_PORT]).toEqual([["backup"], [], undefined, undefined]);
+  });
+
+  it("leaves every service that is not a scheduled job as it is in the in-stack form", () => {
+    const topology = topologyFor();
+    for (const spec of topology.services.filter((s) => s.name !== "backup")) expect(inStackForm(spec)).toBe(spec);
+  });
+
+  it("reports an in-stack scheduler with a public port or a health check on a port it lacks", () => {
+    const topology = topologyFor();
+    const backup = service(topologyFor(), "backup");
+    const inStack = backup.schedule!.inStack;
+    const broken: Topology = {
+      ...topology,
+      services: topology.services.map((s) =>
+        s.name === "backup"
+          ? { ...s, schedule: { ...s.schedule!, inStack: { ...inStack, ports: [{ ...inStack.ports[0]!, name: "admin", public: true }] } } }
+          : s,
+      ),
+    };
+    expect(topologyProblems(broken)).toEqual(["backup's in-stack scheduler has a public port", "backup's in-stack health check probes port metrics, which it does not have"]);
   });
 
   it("serves ingest over HTTPS only when the Docker stack gives it a certificate", () => {
