@@ -16,6 +16,7 @@ import { InfluxClient } from "../services/core/influx";
 import { createLogger } from "../services/core/log";
 import { toLine } from "../services/core/line-protocol";
 import { encodeEntry, redisKeys, type EventItem } from "../services/core/queue";
+import { seededRandom } from "../services/dev/seeded-random";
 import { repoRoot, startInfluxd, startRedisServer, type ManagedProcess } from "../services/dev/processes";
 import { runBackup, scratchDatabase } from "../services/ops/backup";
 import type { OpsContext } from "../services/ops/context";
@@ -51,25 +52,13 @@ const EVENT_NAMES = ["Page Viewed", "Clicked", "Signed Up", "Purchased", "Search
 const REFERRERS = ["https://www.google.com/", "https://news.ycombinator.com/", "$direct", "https://t.co/"];
 const SCREENS = [[1440, 900], [1920, 1080], [390, 844], [412, 915], [2560, 1440]];
 
-/** A deterministic pseudo-random source (mulberry32): the same data in every run, no pattern gzip can exploit. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Browser-like events as the worker stores them (its own point builder and the default tags):
  * random insert ids, ~12 properties with realistic spread, times jittered over two months (several
  * 7-day shards). Compresses like real data, unlike a counter-driven series.
  */
 async function loadEvents(client: InfluxClient): Promise<void> {
-  const next = random(20261123);
+  const next = seededRandom(20261123); // the same data every run, with no pattern gzip could exploit
   const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
   const hex = (digits: number) => Array.from({ length: digits }, () => Math.floor(next() * 16).toString(16)).join("");
   const start = Date.UTC(2026, 7, 1);

@@ -1,6 +1,7 @@
 import { IntegerValue, nanoOffset, nanosecondTimestamp, toLine as lineOf, type FieldValue as LineFieldValue, type Point as LinePoint } from "../../services/core/line-protocol";
 import { StatsWindow } from "../../services/ingest/stats-window";
 import { toPipelinePoint, toStatsPoint, type PipelineSample } from "../../services/worker/schema";
+import { seededRandom } from "../../services/dev/seeded-random";
 
 /**
  * The known data set the panel tests write to InfluxDB: about a thousand users over six weeks
@@ -30,18 +31,6 @@ export interface Point {
 
 /** The names a sign-up goes by in this data set; `signup_page_viewed` is not one of them. */
 export const signupEventNames: ReadonlySet<string> = new Set(["signup", "Sign Up", "Signed Up"]);
-
-/** Mulberry32: a small seeded generator, so the data set is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function pick<T>(random: () => number, weighted: ReadonlyArray<readonly [T, number]>): T {
   const total = weighted.reduce((sum, [, weight]) => sum + weight, 0);
