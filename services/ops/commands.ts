@@ -1,13 +1,13 @@
 import { parseArgs } from "node:util";
 import type { Command } from "../core/command";
 import { createLogger, type Logger } from "../core/log";
+import { serveMetrics, type MetricsServer } from "../core/metrics-server";
 import { SettingsError } from "../core/settings";
 import { runBackup } from "./backup";
 import { listBackups } from "./catalog";
 import { openOpsContext, type OpsContext } from "./context";
 import { formatBackupList, formatBackupResult, formatRestoreReport, formatVerifyReport } from "./report";
 import { DamagedBackupError, restoreBackup, verifyBackup } from "./restore";
-import { serveMetrics, type MetricsServer } from "../core/metrics-server";
 import { scheduleMetricValues } from "./schedule-status";
 import { parseSchedule, startScheduler } from "./scheduler";
 import { schedulerRegistry } from "./scheduler-metrics";
