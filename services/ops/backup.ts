@@ -6,6 +6,7 @@ import { backupIdFor } from "./backup-id";
 import { listBackups } from "./catalog";
 import type { OpsContext } from "./context";
 import {
+  archiveHasShards,
   backupDatabase,
   countPoints,
   databaseExists,
@@ -35,6 +36,8 @@ export function scratchDatabase(db: string): string {
  * what the live database held around it) and how a restore checks an archive before merging.
  */
 export async function countArchive(ctx: OpsContext, sourceDb: string, influxDir: string, label: string): Promise<PointCount[]> {
+  // Metadata only (a database without any point yet): nothing to count, and nothing influxd restores.
+  if (!(await archiveHasShards(influxDir))) return [];
   const scratch = scratchDatabase(ctx.db);
   if (await databaseExists(ctx.influx, scratch)) await dropDatabase(ctx.influx, scratch);
   try {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import { InfluxClient, InfluxError, quoteIdentifier, quoteString } from "../core/influx";
 import { waitFor } from "../dev/ports";
 import { toInfluxqlDuration } from "./influx-duration";
@@ -87,6 +88,15 @@ export async function restoreAsNewDatabase(
     const shard = /Restoring shard (\d+)/.exec(line);
     if (shard) onShard(`shard ${shard[1]}`);
   });
+}
+
+/**
+ * Whether an `influxd backup -portable` folder holds any shard (`<stamp>.s<id>.tar.gz`). A database
+ * without any point yet backs up to metadata only, and influxd 1.6.7 refuses to restore such a
+ * backup (`DB metadata not changed`), so callers handle that case without `influxd restore`.
+ */
+export async function archiveHasShards(dir: string): Promise<boolean> {
+  return (await readdir(dir)).some((name) => /\.s\d+\.tar\.gz$/.test(name));
 }
 
 export async function databaseExists(client: InfluxClient, db: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { countArchive, scratchDatabase } from "./backup";
 import { resolveBackup } from "./catalog";
 import type { OpsContext } from "./context";
 import {
+  archiveHasShards,
   countPoints,
   databaseExists,
   dropDatabase,
@@ -137,12 +138,18 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
       const { manifest, bytes } = await fetchVerifiedBackup(ctx, from, dir);
       const log = ctx.logger.child({ backup: manifest.id });
 
-      if (await databaseExists(ctx.influx, scratch)) await dropDatabase(ctx.influx, scratch);
-      const restoreTask = ctx.progress.start(`restore ${manifest.id}: influxd restore`, { shards: manifest.influx.shards });
-      await restoreAsNewDatabase(ctx.influxd, manifest.influx.database, scratch, join(dir, INFLUX_DIR), (name) => restoreTask.shardDone(name));
-      restoreTask.finish();
-      await waitForDatabaseReadable(ctx.influx, scratch);
-      const restored = await countPoints(ctx.influx, scratch);
+      // A backup of a database without any point yet is metadata only: influxd does not restore it,
+      // and the database with its retention policies is all there is to bring back.
+      const hasShards = await archiveHasShards(join(dir, INFLUX_DIR));
+      let restored: PointCount[] = [];
+      if (hasShards) {
+        if (await databaseExists(ctx.influx, scratch)) await dropDatabase(ctx.influx, scratch);
+        const restoreTask = ctx.progress.start(`restore ${manifest.id}: influxd restore`, { shards: manifest.influx.shards });
+        await restoreAsNewDatabase(ctx.influxd, manifest.influx.database, scratch, join(dir, INFLUX_DIR), (name) => restoreTask.shardDone(name));
+        restoreTask.finish();
+        await waitForDatabaseReadable(ctx.influx, scratch);
+        restored = await countPoints(ctx.influx, scratch);
+      }
       const differences = compareCounts(manifest.influx.counts, restored);
       if (differences.length) {
         throw new DamagedBackupError(`backup ${manifest.id}: restored point counts differ from the manifest (${describeDifferences(differences)}); live data was not changed`);
@@ -152,7 +159,11 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
       let created: string[] = [];
       let pointsWritten: number | undefined;
       let mode: RestoreReport["mode"] = "merge";
-      if (!(await databaseExists(ctx.influx, ctx.db))) {
+      if (!hasShards) {
+        created = await ensureDatabase(ctx.influx, ctx.db, manifest.influx.retentionPolicies);
+        if (created.some((what) => what.startsWith("database "))) mode = "whole";
+        pointsWritten = 0;
+      } else if (!(await databaseExists(ctx.influx, ctx.db))) {
         // Disaster recovery: nothing to merge with, so InfluxDB restores the shards directly
         // (as fast as influxd restore itself), with the backup's retention policies.
         try {
@@ -170,7 +181,7 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
           log.warn({ err: error }, "direct restore did not complete; merging instead");
         }
       }
-      if (mode === "merge") {
+      if (mode === "merge" && hasShards) {
         created = await ensureDatabase(ctx.influx, ctx.db, manifest.influx.retentionPolicies);
         if (created.length) log.info({ created }, "recreated what the backup had and InfluxDB did not");
         const mergeTask = ctx.progress.start(`restore ${manifest.id}: merge into ${ctx.db}`, { shards: manifest.influx.shards });
