@@ -15,6 +15,7 @@ import {
   TOKEN,
   type Redis,
 } from "./support";
+import { CASE_8_PROFILE_STEPS } from "../harness/reference-cases";
 
 /**
  * The compatibility cases of the reference (mixpanel-ingestion-api.md §6), one test each, against
@@ -163,18 +164,7 @@ describe("§6 compatibility cases", () => {
   });
 
   it("8. profile operations in order each get status 1 and reach the stream as sent", async () => {
-    const updates = [
-      { $set: { a: 1 } },
-      { $set_once: { a: 2, b: 2 } },
-      { $add: { n: 2 } },
-      { $add: { n: 2 } },
-      { $union: { tags: ["x", "x", "y"] } },
-      { $append: { list: "z" } },
-      { $remove: { tags: "x" } },
-      { $unset: ["b"] },
-      { $delete: "u1" },
-      { $delete: "" },
-    ];
+    const updates = [...CASE_8_PROFILE_STEPS, { $delete: "u1" }, { $delete: "" }];
     const queued: ProfileUpdate[] = [];
     for (const update of updates) {
       const { response, entries } = await exchange(`/engage?ip=0&verbose=1&data=${encodeURIComponent(b64({ $token: TOKEN, $distinct_id: "u1", ...update }))}`);
@@ -184,14 +174,7 @@ describe("§6 compatibility cases", () => {
     }
     expect(queued.map((update) => update.distinctId)).toEqual(updates.map(() => "u1"));
     expect(queued.map((update) => update.ops)).toEqual([
-      { $set: { a: 1 } },
-      { $set_once: { a: 2, b: 2 } },
-      { $add: { n: 2 } },
-      { $add: { n: 2 } },
-      { $union: { tags: ["x", "x", "y"] } },
-      { $append: { list: "z" } },
-      { $remove: { tags: "x" } },
-      { $unset: ["b"] },
+      ...CASE_8_PROFILE_STEPS,
       { $delete: true },
       { $delete: true },
     ]);

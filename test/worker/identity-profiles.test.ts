@@ -6,6 +6,7 @@ import { waitFor } from "../../services/dev/ports";
 import { parseProfile } from "../../services/worker/profile-ops";
 import { redisClient } from "../harness/services";
 import { countEvents, influxOf, post, sendEvents, startTestPipeline, waitForCount, waitForDrained } from "./support";
+import { CASE_8_PROFILE_STEPS } from "../harness/reference-cases";
 
 /** Reference §6 cases 8, 10, 11 and 14, sent through ingest as the SDKs send them. */
 describe("identity and profiles through ingest and the worker", () => {
@@ -47,16 +48,7 @@ describe("identity and profiles through ingest and the worker", () => {
 
   it("case 8: profile operations end to end give {a:1, n:4, tags:[y], list:[z]}; $delete removes the profile", async () => {
     const T = pipeline.token;
-    const steps: Array<Record<string, JsonValue>> = [
-      { $set: { a: 1 } },
-      { $set_once: { a: 2, b: 2 } },
-      { $add: { n: 2 } },
-      { $add: { n: 2 } },
-      { $union: { tags: ["x", "x", "y"] } },
-      { $append: { list: "z" } },
-      { $remove: { tags: "x" } },
-      { $unset: ["b"] },
-    ];
+    const steps = CASE_8_PROFILE_STEPS as unknown as Array<Record<string, JsonValue>>;
     for (const step of steps) {
       const reply = await engage({ $token: T, $distinct_id: "u1", ...step });
       expect(reply.status).toBe(200);

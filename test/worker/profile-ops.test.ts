@@ -4,6 +4,7 @@ import { lastSeenValue, parseProfile, planOperations, planUpdates } from "../../
 import { applyProfileEntry } from "../../services/worker/profile-store";
 import { createRedisConnection, type RedisConnection } from "../../services/worker/redis-connection";
 import { startTestRedis } from "../harness/services";
+import { CASE_8_PROFILE_STEPS } from "../harness/reference-cases";
 
 describe("planOperations", () => {
   it.each<[string, ProfileOps, "user" | "group", Array<[string, Array<[string, string]>]>]>([
@@ -94,16 +95,7 @@ describe("profile operations applied by the Lua script in a real redis-server", 
   });
 
   it("reference §6 case 8: the sequence of operations gives {a:1, n:4, tags:[y], list:[z]}, then $delete removes it", async () => {
-    const steps: ProfileOps[] = [
-      { $set: { a: 1 } },
-      { $set_once: { a: 2, b: 2 } },
-      { $add: { n: 2 } },
-      { $add: { n: 2 } },
-      { $union: { tags: ["x", "x", "y"] } },
-      { $append: { list: "z" } },
-      { $remove: { tags: "x" } },
-      { $unset: ["b"] },
-    ];
+    const steps = CASE_8_PROFILE_STEPS as unknown as ProfileOps[];
     for (const ops of steps) await apply([update("case8", ops, Date.now(), false)]);
     expect(await profile("case8")).toEqual({ a: 1, n: 4, tags: ["y"], list: ["z"] });
     expect(await redis.sendCommand(["SISMEMBER", redisKeys.profileIndex, "case8"])).toBe(1);
