@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { CloudFakes } from "./cloud-fakes";
+import { aliasUrns, urnOf, type AliasSpec, type UrnNode } from "./urns";
 
 /**
  * Runs a Pulumi program without the engine, under `pulumi.runtime.setMocks`, and records every
@@ -11,6 +12,8 @@ import { CloudFakes } from "./cloud-fakes";
 export interface RecordedResource {
   type: string;
   name: string;
+  /** As the engine forms it: `urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>`. */
+  urn: string;
   /** Name of the parent resource; the stack itself for top-level resources. */
   parent: string | undefined;
   custom: boolean;
@@ -26,6 +29,8 @@ export interface RecordedOptions {
   protect?: boolean;
   /** Names of the resources this one explicitly waits for. */
   dependsOn?: string[];
+  /** The URNs this resource was known by (its aliases, and those inherited from its parents). */
+  aliases?: string[];
 }
 
 export interface EvaluatedOutput {
@@ -60,7 +65,7 @@ const KNOWN_INVOKES: Record<string, Record<string, unknown>> = {
 
 /** Mock provider: echoes inputs and fills the outputs our program reads, deterministically. */
 export class OfflineMocks implements pulumi.runtime.Mocks {
-  readonly registered: Array<Omit<RecordedResource, "parent" | "options">> = [];
+  readonly registered: Array<Omit<RecordedResource, "urn" | "parent" | "options">> = [];
   readonly generatedSecrets: string[] = [];
   /** Invoke tokens nobody mocked; the SDK loses the thrown message, so `evaluateOffline` reports these. */
   readonly unexpectedCalls: string[] = [];
@@ -131,6 +136,9 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
   pulumi.runtime.setAllConfig(program.config, program.secretKeys);
   const parents = new Map<string, string | undefined>();
   const options = new Map<string, RecordedOptions>();
+  // Resource → what its URN is made of; parents are looked up by object (names repeat across types).
+  const nodes = new Map<pulumi.Resource, UrnNode>();
+  const nodeOf = new Map<string, UrnNode>();
   let returned: Record<string, unknown> = {};
   const failOnUnexpectedCalls = () => {
     if (mocks.unexpectedCalls.length > 0) throw new Error(`unmocked invoke ${mocks.unexpectedCalls.join(", ")}`);
@@ -145,6 +153,9 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
       const key = `${args.type}::${args.name}`;
       parents.set(key, parent ? pulumi.resourceName(parent) : undefined);
       const opts = args.opts as pulumi.CustomResourceOptions;
+      const node: UrnNode = { type: args.type, name: args.name, parent: parent && nodes.get(parent), aliases: aliasSpecs(opts.aliases, nodes) };
+      nodes.set(args.resource, node);
+      nodeOf.set(key, node);
       const dependsOn = Array.isArray(opts.dependsOn) ? opts.dependsOn.filter(pulumi.Resource.isInstance).map((r) => pulumi.resourceName(r)) : [];
       options.set(key, {
         ...(opts.retainOnDelete !== undefined && { retainOnDelete: opts.retainOnDelete }),
@@ -170,14 +181,34 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
   return {
     resources: mocks.registered
       .filter((r) => r.type !== "pulumi:pulumi:Stack")
-      .map((r) => ({
-        ...r,
-        parent: parents.get(`${r.type}::${r.name}`) ?? stackName,
-        options: options.get(`${r.type}::${r.name}`) ?? {},
-      })),
+      .map((r) => {
+        const key = `${r.type}::${r.name}`;
+        const node = nodeOf.get(key) ?? { type: r.type, name: r.name, aliases: [] };
+        const aliases = aliasUrns(node, program.project, program.stack);
+        return {
+          ...r,
+          urn: urnOf(node, program.project, program.stack),
+          parent: parents.get(key) ?? stackName,
+          options: { ...(options.get(key) ?? {}), ...(aliases.length > 0 && { aliases }) },
+        };
+      }),
     outputs,
     generatedSecrets: [...mocks.generatedSecrets],
   };
+}
+
+/** The program's aliases in the parts they name; only plain values (an Output here could not be read in time). */
+function aliasSpecs(aliases: pulumi.CustomResourceOptions["aliases"], nodes: ReadonlyMap<pulumi.Resource, UrnNode>): AliasSpec[] {
+  return (aliases ?? []).map((alias): AliasSpec => {
+    if (typeof alias === "string") return { urn: alias };
+    const given = alias as pulumi.Alias;
+    for (const part of [given.name, given.type]) {
+      if (part !== undefined && typeof part !== "string") throw new Error("offline evaluation reads aliases with plain string names and types only");
+    }
+    const parent = given.parent === undefined ? undefined : pulumi.Resource.isInstance(given.parent) ? nodes.get(given.parent) : undefined;
+    if (given.parent !== undefined && !parent) throw new Error("offline evaluation reads alias parents given as resources only");
+    return { name: given.name as string | undefined, type: given.type as string | undefined, parent };
+  });
 }
 
 async function waitForRegistrations(): Promise<void> {
