@@ -1,5 +1,10 @@
 import type { StackConfig } from "../config/schema";
 import { secretNames, type SecretName } from "../config/secrets";
+import type { EnvFor } from "../services/core/settings";
+import type { ingestEnvironment } from "../services/ingest/settings";
+import type { opsEnvironment } from "../services/ops/settings";
+import type { bootstrapEnvironment } from "../services/worker/bootstrap";
+import type { workerEnvironment } from "../services/worker/settings";
 
 /**
  * The platform-neutral description of a mixstack deployment: which services exist, what they run,
@@ -357,7 +362,7 @@ export function buildTopology(config: StackConfig): Topology {
         INFLUX_READER_PASSWORD: [env.secret("influxReaderPassword")],
         INFLUX_RETENTION: text(influx.retention),
         LOG_LEVEL: logLevel,
-      },
+      } satisfies EnvFor<typeof bootstrapEnvironment, EnvValue>,
       ports: [],
       volumes: [],
       resources: { memoryMb: 256, cpus: 0.5 },
@@ -379,7 +384,7 @@ export function buildTopology(config: StackConfig): Topology {
         MIXSTACK_API_SECRET: [env.secret("apiSecret")],
         ...(ingestTls ? { MIXSTACK_TLS_CERT_FILE: text(ingestTls.certPath), MIXSTACK_TLS_KEY_FILE: text(ingestTls.keyPath) } : {}),
         LOG_LEVEL: logLevel,
-      },
+      } satisfies EnvFor<typeof ingestEnvironment, EnvValue>,
       ports: [
         { name: "http", port: ingestPort, protocol: "http", public: true },
         { name: "metrics", port: METRICS_PORT, protocol: "http", public: false },
@@ -414,7 +419,7 @@ export function buildTopology(config: StackConfig): Topology {
         INFLUX_PASSWORD: [env.secret("influxWriterPassword")],
         METRICS_PORT: text(METRICS_PORT),
         LOG_LEVEL: logLevel,
-      },
+      } satisfies EnvFor<typeof workerEnvironment, EnvValue>,
       // Prometheus `/metrics` and `/healthz` (the loop is alive).
       ports: [{ name: "metrics", port: METRICS_PORT, protocol: "http", public: false }],
       volumes: [],
@@ -489,7 +494,7 @@ export function buildTopology(config: StackConfig): Topology {
         cron: config.backup.schedule,
         inStack: {
           command: ["scheduler"],
-          env: { METRICS_PORT: text(METRICS_PORT) },
+          env: { METRICS_PORT: text(METRICS_PORT) } satisfies Partial<EnvFor<typeof opsEnvironment, EnvValue>>,
           // Prometheus `/metrics` (mixstack_backup_*) and `/healthz`: 503 after a failed run, or a run
           // longer than the ops lock's lifetime (docs/operations.md).
           ports: [{ name: "metrics", port: METRICS_PORT, protocol: "http", public: false }],
@@ -516,7 +521,7 @@ export function buildTopology(config: StackConfig): Topology {
         BACKUP_KEEP_WEEKLY: text(config.backup.keepWeekly),
         MIXSTACK_STACK: text(config.stack),
         LOG_LEVEL: logLevel,
-      },
+      } satisfies EnvFor<typeof opsEnvironment, EnvValue>,
       ports: [],
       volumes:
         backupTarget.kind === "platform"

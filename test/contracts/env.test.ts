@@ -125,11 +125,6 @@ describe("docs/contracts.md, environment", () => {
   it.each(rows.flatMap((row) => row.names.flatMap((name) => row.usedBy.map((reader) => [name, reader] as const))))(
     "%s is read by %s",
     (name, reader) => {
-      // The backup agent takes LOG_LEVEL when it creates its logger (services/ops/commands.ts), not in its schema.
-      if (name === "LOG_LEVEL" && reader === "ops") {
-        expect(readFileSync(join(root, "services", "ops", "commands.ts"), "utf8")).toContain("process.env.LOG_LEVEL");
-        return;
-      }
       expect(namesRead(reader)).toContain(name);
     },
   );
