@@ -1,4 +1,4 @@
-import type { AwsConfig } from "../../config/aws";
+import type { AwsConfig } from "./config";
 import { edgeLabel, port, service, startOrder, type ServiceName, type ServiceSpec, type Topology, type VolumeSpec } from "../topology";
 
 /**

@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
+import { topologyFor } from "../../components/stack";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { readStackFile, stackNames } from "../../cli/graph/stack-file";
 import { parseStackConfig } from "../../config/load";
-import { buildTopology, inStackForm, resolveEnv } from "../../components/topology";
+import { inStackForm, resolveEnv } from "../../components/topology";
 import { readSettings } from "../../services/core/settings";
 import { ingestEnvironment } from "../../services/ingest/settings";
 import { opsEnvironment } from "../../services/ops/settings";
@@ -27,7 +28,7 @@ const schemaOfCommand: Record<string, z.ZodObject> = {
 
 const cases = stackNames(root).flatMap((stack) => {
   const file = readStackFile(stack, root);
-  const topology = buildTopology(parseStackConfig({ stack, values: file.config, secretKeys: new Set(file.secretKeys) }));
+  const topology = topologyFor(parseStackConfig({ stack, values: file.config, secretKeys: new Set(file.secretKeys) }));
   return topology.services
     .flatMap((spec) => [spec, ...(spec.schedule ? [inStackForm(spec)] : [])])
     .filter((spec) => spec.image.kind === "build" && spec.image.build === "services")

@@ -1,7 +1,6 @@
-import { JobsClient } from "@google-cloud/run";
-import type { BackupJob } from "./backup-job";
+import type { GcpBackupJob } from "./backup-job";
 
-type GcpJob = Extract<BackupJob, { platform: "gcp" }>;
+type GcpJob = GcpBackupJob;
 
 /** An execution as the Cloud Run Admin API v2 returns it (the fields used here). */
 export interface ExecutionResult {
@@ -18,6 +17,8 @@ export interface CloudRunJobs {
 }
 
 export function cloudRunJobs(): CloudRunJobs {
+  // Loaded when a command runs on GCP, not when the platform's descriptor is.
+  const { JobsClient } = require("@google-cloud/run") as typeof import("@google-cloud/run");
   return new JobsClient() as unknown as CloudRunJobs;
 }
 

@@ -1,6 +1,6 @@
-import { eventBridgeCron } from "../components/aws/cron";
-import { parseS3Url } from "../components/aws/s3-url";
-import type { ConfigProblem } from "./load";
+import { eventBridgeCron } from "./cron";
+import { parseS3Url } from "./s3-url";
+import type { ConfigProblem } from "../../config/load";
 
 /** `mixstack graph` reads encrypted values as this placeholder (cli/graph/stack-file.ts): not a real value to check. */
 const ENCRYPTED = "[secret]";

@@ -1,35 +1,29 @@
 import { createHash } from "node:crypto";
 
+import type { PlatformFakes } from "../platform";
+
 /**
- * What cloud providers would compute for resources and data sources, faked deterministically so a
- * program evaluates offline (`mixstack graph`, unit tests): ARNs, names, DNS names, digests, the
- * region's availability zones. One account (123456789012); the region is the AWS provider's.
+ * What AWS would compute for resources and data sources, faked deterministically so a program
+ * evaluates offline (`mixstack graph`, unit tests): ARNs, names, DNS names, the region's
+ * availability zones. One account (123456789012); the region is the AWS provider's.
  */
 
 export const FAKE_ACCOUNT = "123456789012";
 
 type Inputs = Record<string, unknown>;
 
-export class CloudFakes {
+export class AwsFakes implements PlatformFakes {
   private awsRegion = "us-east-1";
 
-  /** Outputs to merge into a resource's state (its inputs are echoed already). */
-  outputs(type: string, name: string, inputs: Inputs): Inputs {
+  outputs(type: string, name: string, inputs: Inputs): Inputs | undefined {
     if (type === "pulumi:providers:aws") {
       if (typeof inputs.region === "string") this.awsRegion = inputs.region;
       return {};
     }
-    if (type === "docker-build:index:Image") {
-      const digest = `sha256:${hash(`docker-build:${name}`)}`;
-      const tags = (inputs.tags ?? []) as string[];
-      return { digest, ref: tags[0] ? `${tags[0]}@${digest}` : "" };
-    }
-    if (type === "random:index/randomId:RandomId") return { hex: hash(name).slice(0, Number(inputs.byteLength ?? 4) * 2) };
     if (type.startsWith("aws:")) return this.awsOutputs(type, name, inputs);
-    return {};
+    return undefined;
   }
 
-  /** The answer to a data-source call, or undefined when it is not faked (the caller fails loudly). */
   invoke(token: string, inputs: Inputs): Inputs | undefined {
     const region = this.awsRegion;
     switch (token) {

@@ -1,8 +1,12 @@
-import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from "@aws-sdk/client-cloudwatch-logs";
-import { DescribeTasksCommand, ECSClient, RunTaskCommand } from "@aws-sdk/client-ecs";
-import type { BackupJob } from "./backup-job";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import type { ECSClient } from "@aws-sdk/client-ecs";
+import type { AwsBackupJob } from "./backup-job";
 
-type AwsJob = Extract<BackupJob, { platform: "aws" }>;
+type AwsJob = AwsBackupJob;
+
+// Loaded when a command runs on AWS, not when the platform's descriptor is.
+const ecsSdk = () => require("@aws-sdk/client-ecs") as typeof import("@aws-sdk/client-ecs");
+const logsSdk = () => require("@aws-sdk/client-cloudwatch-logs") as typeof import("@aws-sdk/client-cloudwatch-logs");
 
 export interface AwsClients {
   ecs: Pick<ECSClient, "send">;
@@ -10,7 +14,7 @@ export interface AwsClients {
 }
 
 export function awsClients(region: string): AwsClients {
-  return { ecs: new ECSClient({ region }), logs: new CloudWatchLogsClient({ region }) };
+  return { ecs: new (ecsSdk().ECSClient)({ region }), logs: new (logsSdk().CloudWatchLogsClient)({ region }) };
 }
 
 export interface WaitOptions {
@@ -24,6 +28,8 @@ export interface WaitOptions {
  * until it stops, its CloudWatch log lines printed as they arrive; the task's exit code is ours.
  */
 export async function runOnAws(job: AwsJob, mixstackArgs: string[], clients: AwsClients, options: WaitOptions = {}): Promise<number> {
+  const { RunTaskCommand, DescribeTasksCommand } = ecsSdk();
+  const { GetLogEventsCommand, ResourceNotFoundException } = logsSdk();
   const { pollMs = 3000, timeoutMs = 6 * 3600_000, write = (text) => process.stdout.write(text) } = options;
   const started = await clients.ecs.send(
     new RunTaskCommand({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { field } from "./fields";
+import { field } from "../../config/fields";
 
 /** `mixstack:aws`: how the stack lands on AWS (`platform: aws`). Every key is documented in docs/aws.md. */
 

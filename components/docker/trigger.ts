@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import type { BackupJob } from "./backup-job";
+import type { DockerBackupJob } from "./backup-job";
 
-type DockerJob = Extract<BackupJob, { platform: "docker" }>;
+type DockerJob = DockerBackupJob;
 
 /** Runs a program with the terminal's stdio and resolves with its exit code. */
 export type ProgramRunner = (program: string, args: string[]) => Promise<number>;

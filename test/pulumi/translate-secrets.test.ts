@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { kebab, planSecrets, secretFor } from "../../components/gcp/secret-plan";
+import { kebab } from "../../components/translate/names";
+import { planSecrets, secretFor } from "../../components/translate/secrets";
 import type { ServiceName } from "../../components/topology";
-import { gcpTopology } from "./support";
+import { gcpTopology } from "../gcp/support";
 
 describe("the Secret Manager plan", () => {
   it.each([
@@ -13,7 +14,7 @@ describe("the Secret Manager plan", () => {
   });
 
   it("stores each distinct secret-bearing value once, with every service and variable that reads it", () => {
-    const plan = planSecrets(gcpTopology(), () => true);
+    const plan = planSecrets(gcpTopology().services);
     expect(Object.fromEntries(plan.map((s) => [s.id, s.consumers.map((c) => `${c.service}.${c.variable}`)]))).toEqual({
       "queue-password": ["queue.REDISCLI_AUTH"],
       "influx-admin-password": ["bootstrap.INFLUX_PASSWORD", "backup.INFLUX_PASSWORD"],
@@ -27,7 +28,7 @@ describe("the Secret Manager plan", () => {
   });
 
   it("leaves out services that are not deployed (a managed queue reads no password)", () => {
-    const plan = planSecrets(gcpTopology(), (s: ServiceName) => s !== "queue");
+    const plan = planSecrets(gcpTopology().services.filter((s) => s.name !== "queue"));
     expect(plan.map((s) => s.id)).not.toContain("queue-password");
     expect(secretFor(plan, "worker", "REDIS_URL")?.id).toBe("redis-url");
     expect(secretFor(plan, "worker", "LOG_LEVEL")).toBeUndefined();

@@ -1,4 +1,4 @@
-import type { ConfigProblem } from "./load";
+import type { ConfigProblem } from "../../config/load";
 
 /** The shared keys a GCP stack reads beyond its own section, as parsed by the base schema. */
 export interface GcpCheckedConfig {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { field } from "./fields";
+import { field } from "../../config/fields";
 
 /**
  * `mixstack:gcp`: where and how the stack lands on Google Cloud (`platform: gcp`). Sizes of the

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { field } from "./fields";
+import { field } from "../../config/fields";
 
 /** A file on the Docker host (which is not this machine for ssh:// engines), so only its form is checked here. */
 const hostFile = z
@@ -82,3 +82,15 @@ export const dockerSection = z.strictObject({
 });
 
 export type DockerConfig = z.output<typeof dockerSection>;
+
+/**
+ * Where the section publishes each service's public port on the Docker host: its keys name the
+ * services they configure. A public service without keys of its own is published on its container
+ * port, on `bindAddress`.
+ */
+export function publishedPorts(docker: DockerConfig): Record<string, { hostPort: number; address: string }> {
+  return {
+    ingest: { hostPort: docker.ingestPort, address: docker.bindAddress },
+    grafana: { hostPort: docker.grafanaPort, address: docker.grafanaBindAddress ?? docker.bindAddress },
+  };
+}
