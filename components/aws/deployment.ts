@@ -28,7 +28,8 @@ import { AwsImages } from "./images";
 import { PublicEndpoint } from "./load-balancer";
 import { ManagedQueue } from "./managed-queue";
 import { AwsNetwork } from "./network";
-import { planDeployment, type IngressPlan, type TaskPlan } from "./plan";
+import { privateNames, ingressRules, taskSecurityGroups } from "./network-paths";
+import { ownerOf, planDeployment, type TaskPlan } from "./plan";
 import { parseS3Url } from "./s3-url";
 import { TaskSchedule } from "./scheduled-task";
 import { AwsSecrets } from "./secrets";
@@ -101,20 +102,11 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
     );
 
     // One security group per task (and per managed service); every path between them comes from an edge.
-    const groups = new Map<ServiceName, aws.ec2.SecurityGroup>();
-    for (const task of plan.tasks) {
-      const group = new aws.ec2.SecurityGroup(`${name}-${task.owner}`, { vpcId: network.vpcId, description: securityGroupText(`mixstack ${task.owner} tasks`) }, child);
-      new aws.vpc.SecurityGroupEgressRule(
-        `${name}-${task.owner}-egress`,
-        { securityGroupId: group.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "-1", description: "AWS APIs, registries and the stack services" },
-        child,
-      );
-      groups.set(task.owner, group);
-    }
+    const groups = taskSecurityGroups(name, plan.tasks, network.vpcId, child);
 
     let managedQueue: ManagedQueue | undefined;
     for (const spec of plan.managed) {
-      // The config check (config/aws-checks.ts) made sure a configured password is long enough for ElastiCache.
+      // The config check (checks.ts) made sure a configured password is long enough for ElastiCache.
       managedQueue = new ManagedQueue(
         `${name}-${spec.name}`,
         {
@@ -130,42 +122,10 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
       groups.set(spec.name, managedQueue.securityGroup);
     }
 
-    const wired: IngressPlan[] = [];
-    for (const path of plan.ingress) {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-${path.from}-to-${path.to}-${path.port}`,
-        {
-          securityGroupId: groups.get(path.to)!.id,
-          referencedSecurityGroupId: groups.get(path.from)!.id,
-          ipProtocol: "tcp",
-          fromPort: path.port,
-          toPort: path.port,
-          description: securityGroupText(path.edges.join("; ")),
-        },
-        child,
-      );
-      wired.push(path);
-    }
+    const wired = ingressRules(name, plan.ingress, groups, child);
 
     // Private names: a Cloud Map A record per service others connect to (scheduled tasks resolve them too).
-    const discovered = new Map<ServiceName, aws.servicediscovery.Service>();
-    for (const task of plan.tasks) {
-      const owner = ownerOf(task);
-      if (!plan.ingress.some((path) => path.to === owner.name)) continue;
-      discovered.set(
-        owner.name,
-        new aws.servicediscovery.Service(
-          `${name}-${owner.name}`,
-          {
-            name: owner.name,
-            dnsConfig: { namespaceId: namespace.id, dnsRecords: [{ type: "A", ttl: 10 }], routingPolicy: "MULTIVALUE" },
-            healthCheckCustomConfig: { failureThreshold: 1 },
-            forceDestroy: true,
-          },
-          child,
-        ),
-      );
-    }
+    const discovered = privateNames(name, plan, namespace.id, child);
     const endpointOf = (ref: EndpointRef): pulumi.Output<string> => {
       const target = service(topology, ref.service);
       if (target.managed) return managedQueue!.endpoint;
@@ -453,10 +413,6 @@ function scratchGb(services: ServiceSpec[], task: TaskPlan): number {
   const targets = new Set(owner.talksTo.map((edge) => edge.to));
   const data = services.filter((s) => targets.has(s.name)).flatMap((s) => s.volumes).filter((v) => v.purpose === "data").reduce((sum, v) => sum + v.sizeGb, 0);
   return Math.max(21, backups, data);
-}
-
-function ownerOf(task: TaskPlan): ServiceSpec {
-  return task.containers[task.containers.length - 1]!;
 }
 
 /** Read, write and delete under the backup prefix; list only that prefix. */
