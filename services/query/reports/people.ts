@@ -1,0 +1,71 @@
+import { LimitExceeded } from "../limits";
+
+/**
+ * People of one report: each canonical distinct id (after identity merges) gets a small integer, so
+ * that per-person state lives in typed arrays and small maps instead of string-keyed objects. Memory
+ * grows with people, never with events; past `maxPeople` the report stops with a 400.
+ */
+export class People {
+  private readonly ids = new Map<string, number>();
+
+  constructor(private readonly maxPeople: number) {}
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** The person's number; -1 for "" (an event without a user counts as an event, never as a person). */
+  of(distinctId: string): number {
+    if (distinctId === "") return -1;
+    let index = this.ids.get(distinctId);
+    if (index === undefined) {
+      index = this.ids.size;
+      if (index >= this.maxPeople) throw new LimitExceeded("maxPeople", `the report reaches more than ${this.maxPeople} people`);
+      this.ids.set(distinctId, index);
+    }
+    return index;
+  }
+}
+
+/** Counts per-person states against `maxStates` (person × segment, open attempts, cohorts). */
+export class StateBudget {
+  private used = 0;
+
+  constructor(private readonly maxStates: number) {}
+
+  take(count = 1): void {
+    this.used += count;
+    if (this.used > this.maxStates) throw new LimitExceeded("maxStates", `the report needs more than ${this.maxStates} per-person states`);
+  }
+
+  release(count = 1): void {
+    this.used -= count;
+  }
+}
+
+/** Per-person numbers in a typed array that grows with the people; unset entries read `fill`. */
+export class PersonArray {
+  private values: Float64Array;
+
+  constructor(
+    private readonly fill: number,
+    initial = 1024,
+  ) {
+    this.values = new Float64Array(initial).fill(fill);
+  }
+
+  get(person: number): number {
+    return person < this.values.length ? this.values[person]! : this.fill;
+  }
+
+  set(person: number, value: number): void {
+    if (person >= this.values.length) {
+      let length = this.values.length;
+      while (length <= person) length *= 2;
+      const grown = new Float64Array(length).fill(this.fill);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[person] = value;
+  }
+}
