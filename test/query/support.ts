@@ -21,7 +21,7 @@ export interface Answer<T = unknown> {
 
 /** GET a Query API path (`/api/query/` + path) with the service's secret; the JSON body parsed when it is JSON. */
 export async function ask<T = any>(service: QueryService, path: string, params: Record<string, string | number | boolean> = {}, init: RequestInit = {}): Promise<Answer<T>> {
-  const search = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]));
+  const search = new URLSearchParams(Object.entries(params).map(([key, value]): [string, string] => [key, String(value)]));
   const url = `${service.url}${path.startsWith("/") ? path : `/api/query/${path}`}${search.size ? `?${search}` : ""}`;
   const response = await fetch(url, { ...init, headers: { Authorization: service.authorization, ...(init.headers as Record<string, string>) } });
   const text = await response.text();
