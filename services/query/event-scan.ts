@@ -1,6 +1,6 @@
-import { quoteIdentifier, quoteString, type InfluxConnection } from "../core/influx";
+import { quoteIdentifier, type InfluxConnection } from "../core/influx";
 import { compilePredicate, compileExpression, type Bindings, type Evaluate } from "./expression/compile";
-import { translateWhere } from "./expression/influxql";
+import { influxString, translateWhere } from "./expression/influxql";
 import { referencedProperties, type Expression, type Scope } from "./expression/parser";
 import { DateTime, type Value } from "./expression/values";
 import { DISTINCT_ID_FIELD, EVENT_NAME_TAG, INSERT_ID_FIELD, storedTag, storedValue, type EventCatalog } from "./event-columns";
@@ -58,6 +58,8 @@ export class EventScan {
   readonly columns: string[];
   private readonly residual: (row: EventRow) => boolean;
   private readonly profileProperties: string[];
+  /** Only event names no event can have (control characters): nothing to read. */
+  private matchesNothing = false;
 
   constructor(
     private readonly request: EventScanRequest,
@@ -78,7 +80,11 @@ export class EventScan {
     this.bindings = this.makeBindings();
     this.residual = compilePredicate(translation.residual, this.bindings);
     const conditions = [`time >= ${Math.floor(request.start)}ms`, `time < ${Math.floor(request.end)}ms`];
-    if (request.events) conditions.push(`(${request.events.map((name) => `${quoteIdentifier(EVENT_NAME_TAG)} = ${quoteString(name)}`).join(" OR ")})`);
+    if (request.events) {
+      const names = request.events.map(influxString).filter((name) => name !== undefined);
+      this.matchesNothing = names.length === 0;
+      conditions.push(`(${names.map((name) => `${quoteIdentifier(EVENT_NAME_TAG)} = ${name}`).join(" OR ")})`);
+    }
     conditions.push(...translation.conditions);
     this.query = `SELECT ${[...selected].map(quoteIdentifier).join(", ")} FROM "events" WHERE ${conditions.join(" AND ")}`;
   }
@@ -137,6 +143,7 @@ export class EventScan {
   /** Streams the rows; `onRow` gets the shared row object for each event kept by `where`. Returns rows read. */
   async run(onRow: (row: EventRow) => void, afterChunk?: () => Promise<void>): Promise<number> {
     const { identity, profiles, signal } = this.context;
+    if (this.matchesNothing) return 0;
     const row: EventRow = { values: [], time: 0, event: "", distinctId: "" };
     let read = 0;
     const distinctColumn = this.columns.indexOf(DISTINCT_ID_FIELD);

@@ -1,4 +1,5 @@
-import { InfluxClient, quoteIdentifier, quoteString } from "../../core/influx";
+import { InfluxClient, quoteIdentifier } from "../../core/influx";
+import { influxString } from "../expression/influxql";
 import { DISTINCT_ID_FIELD, EVENT_NAME_TAG, fieldProperty, INSERT_ID_FIELD, tagProperty } from "../event-columns";
 import type { Endpoint, QueryContext } from "./context";
 
@@ -30,7 +31,9 @@ export const eventPropertiesTop: Endpoint = async (params, context) => {
   const event = params.required("event");
   const limit = params.integer("limit", 10, 1, 10_000);
   const catalog = await context.catalog();
-  const filter = `${quoteIdentifier(EVENT_NAME_TAG)} = ${quoteString(event)} AND ${LAST_31_DAYS}`;
+  const eventText = influxString(event);
+  if (eventText === undefined) return { status: 200, json: {} };
+  const filter = `${quoteIdentifier(EVENT_NAME_TAG)} = ${eventText} AND ${LAST_31_DAYS}`;
   const counts = new Map<string, number>();
   const add = (property: string | undefined, count: number) => {
     if (property === undefined || count <= 0) return;
@@ -62,10 +65,12 @@ export const eventPropertyValues: Endpoint = async (params, context) => {
   const name = params.required("name");
   const limit = params.integer("limit", 255, 1, 10_000);
   const entry = (await context.catalog()).property(name);
+  const eventText = influxString(event);
+  if (eventText === undefined) return { status: 200, json: [] };
   const values = new Set<string>();
   const influx = client(context);
   if (entry?.tag) {
-    const rows = await influx.rows(`SHOW TAG VALUES FROM "events" WITH KEY = ${quoteIdentifier(entry.tag)} WHERE ${quoteIdentifier(EVENT_NAME_TAG)} = ${quoteString(event)}`, {
+    const rows = await influx.rows(`SHOW TAG VALUES FROM "events" WITH KEY = ${quoteIdentifier(entry.tag)} WHERE ${quoteIdentifier(EVENT_NAME_TAG)} = ${eventText}`, {
       db: context.database,
     });
     for (const row of rows) if (row.value !== undefined && row.value !== "") values.add(String(row.value));
@@ -73,7 +78,7 @@ export const eventPropertyValues: Endpoint = async (params, context) => {
   for (const field of entry?.fields ?? []) {
     if (values.size >= limit) break;
     const rows = await influx.rows(
-      `SELECT DISTINCT(${quoteIdentifier(field.column)}) FROM "events" WHERE ${quoteIdentifier(EVENT_NAME_TAG)} = ${quoteString(event)} AND ${LAST_31_DAYS}`,
+      `SELECT DISTINCT(${quoteIdentifier(field.column)}) FROM "events" WHERE ${quoteIdentifier(EVENT_NAME_TAG)} = ${eventText} AND ${LAST_31_DAYS}`,
       { db: context.database },
     );
     for (const row of rows) values.add(String(row.distinct));

@@ -71,7 +71,8 @@ function translateComparison(node: Expression, catalog: EventCatalog): string | 
   if (typeof value === "string" && (value === "" || value.startsWith("[") || value.startsWith("{"))) return undefined;
   if (columns.tag !== undefined) {
     if (columns.fields.length > 0 || operator !== "==" || typeof value !== "string") return undefined;
-    return `${quoteIdentifier(columns.tag)} = ${quoteString(value)}`;
+    const text = influxString(value);
+    return text === undefined ? undefined : `${quoteIdentifier(columns.tag)} = ${text}`;
   }
   const wanted = typeof value === "number" ? "float" : typeof value === "string" ? "string" : typeof value === "boolean" ? "boolean" : undefined;
   if (!wanted || (wanted !== "float" && operator !== "==")) return undefined;
@@ -84,8 +85,17 @@ function translateComparison(node: Expression, catalog: EventCatalog): string | 
   return `${quoteIdentifier(matching[0]!.column)} ${influxOperator[operator]} ${text}`;
 }
 
+/**
+ * A string literal for InfluxQL, or undefined for text it cannot carry (control characters: its
+ * scanner calls them a bad string). Ingest never stores such event names or tags, so a filter on
+ * one matches nothing; a field comparison with one is left to the evaluator.
+ */
+export function influxString(value: string): string | undefined {
+  return /[\u0000-\u001f\u007f]/.test(value) ? undefined : quoteString(value);
+}
+
 function literalText(value: unknown): string | undefined {
-  if (typeof value === "string") return quoteString(value);
+  if (typeof value === "string") return influxString(value);
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "number") {
     const text = String(value);
