@@ -7,6 +7,7 @@ import { DISTINCT_ID_FIELD, EVENT_NAME_TAG, INSERT_ID_FIELD, storedTag, storedVa
 import type { IdentityResolver } from "./identity";
 import { streamSelect } from "./influx-stream";
 import { LimitExceeded } from "./limits";
+import { People } from "./reports/people";
 import type { ProfileReader } from "./profiles";
 import type { TimeZone } from "./time-zone";
 
@@ -24,6 +25,8 @@ export interface EventRow {
   event: string;
   /** Canonical id after identity merges; "" for an event without a user. */
   distinctId: string;
+  /** The person's number in this report (`People`), -1 for an event without a user. */
+  person: number;
   profile?: Record<string, Value>;
 }
 
@@ -47,6 +50,7 @@ export interface EventScanContext {
   profiles: ProfileReader;
   zone: TimeZone;
   maxRows: number;
+  maxPeople: number;
   signal: AbortSignal;
   /** Select every column of `events` (the export), not only those the expressions read. */
   allColumns?: boolean;
@@ -144,25 +148,42 @@ export class EventScan {
   async run(onRow: (row: EventRow) => void, afterChunk?: () => Promise<void>): Promise<number> {
     const { identity, profiles, signal } = this.context;
     if (this.matchesNothing) return 0;
-    const row: EventRow = { values: [], time: 0, event: "", distinctId: "" };
+    const row: EventRow = { values: [], time: 0, event: "", distinctId: "", person: -1 };
+    // One lookup per row: the stored id → its canonical id and person number, filled once per id.
+    const people = new People(this.context.maxPeople);
+    const known = new Map<string, { id: string; person: number }>();
+    const none = { id: "", person: -1 };
     let read = 0;
     const distinctColumn = this.columns.indexOf(DISTINCT_ID_FIELD);
     const eventColumn = this.columns.indexOf(EVENT_NAME_TAG);
+    const unseen: string[] = [];
     for await (const chunk of streamSelect(this.context.influx, this.query, { database: this.context.database, chunkSize: this.context.chunkSize, signal })) {
       read += chunk.values.length;
       if (read > this.context.maxRows) throw new LimitExceeded("maxRows", `the report reads more than ${this.context.maxRows} events`);
       const values = sameColumns(chunk.columns, this.columns) ? chunk.values : reorder(chunk, this.columns);
-      await identity.prefetch(values.map((one) => (typeof one[distinctColumn] === "string" ? (one[distinctColumn] as string) : "")));
-      if (this.profileProperties.length) {
-        await profiles.prefetch(values.map((one) => identity.resolve(typeof one[distinctColumn] === "string" ? (one[distinctColumn] as string) : "")), this.profileProperties);
+      unseen.length = 0;
+      for (const one of values) {
+        const raw = one[distinctColumn];
+        if (typeof raw === "string" && !known.has(raw)) unseen.push(raw);
       }
+      if (unseen.length) {
+        await identity.prefetch(unseen);
+        for (const raw of unseen) {
+          if (known.has(raw)) continue;
+          const id = identity.resolve(raw);
+          known.set(raw, { id, person: people.of(id) });
+        }
+      }
+      if (this.profileProperties.length) await profiles.prefetch(unseen.map((raw) => known.get(raw)!.id), this.profileProperties);
       for (const one of values) {
         row.values = one;
         row.time = one[0] as number;
         row.event = (one[eventColumn] as string | null) ?? "";
         const raw = one[distinctColumn];
-        row.distinctId = typeof raw === "string" ? identity.resolve(raw) : "";
-        row.profile = this.profileProperties.length ? profiles.get(row.distinctId) : undefined;
+        const who = typeof raw === "string" ? known.get(raw)! : none;
+        row.distinctId = who.id;
+        row.person = who.person;
+        row.profile = this.profileProperties.length ? profiles.get(who.id) : undefined;
         if (!this.residual(row)) continue;
         onRow(row);
       }

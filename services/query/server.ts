@@ -124,8 +124,13 @@ export class QueryServer {
       this.heavy += 1;
       this.options.metrics.inFlight.inc();
     }
+    // `explain=true`: the InfluxQL each scan ran, in a response header (the benchmark's baseline replays it).
+    const explained: string[] = [];
+    const explain = values.get("explain") === "true";
+    values.delete("explain");
     try {
-      const reply = await run(new Params(values, settings.limits), this.context(controller.signal));
+      const reply = await run(new Params(values, settings.limits), this.context(controller.signal, explained));
+      if (explain && explained.length) response.setHeader("X-Mixstack-InfluxQL", explained.map(encodeURIComponent).join(","));
       return await this.send(request, response, reply);
     } finally {
       clearTimeout(timer);
@@ -137,7 +142,7 @@ export class QueryServer {
     }
   }
 
-  private context(signal: AbortSignal): QueryContext {
+  private context(signal: AbortSignal, explained: string[]): QueryContext {
     const { settings, metrics } = this.options;
     const influx: InfluxConnection = { url: settings.influx.url, username: settings.influx.username, password: settings.influx.password, timeoutMs: settings.limits.timeoutMs };
     return {
@@ -153,7 +158,8 @@ export class QueryServer {
       now: this.options.now ?? Date.now,
       signal,
       log: this.options.log,
-      observe: ({ rows, lookups }) => {
+      observe: ({ rows, lookups, query }) => {
+        explained.push(query);
         metrics.rowsRead.inc(rows);
         metrics.identityLookups.inc(lookups);
       },

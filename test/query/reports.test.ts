@@ -251,6 +251,8 @@ describe("retention", () => {
   it("compounded retention, weekly cohorts with 2-day intervals, and days in Asia/Kolkata", async () => {
     const compounded = await ask(utc, "retention", { from_date: from, to_date: to, retention_type: "compounded", event: "Other", interval_count: 3 });
     expect(compounded.body).toEqual(brute.retention(events, { ...range, kind: "compounded", event: "Other", intervalMs: DAY, intervalCount: 3 }));
+    const compoundedUnbounded = await ask(utc, "retention", { from_date: from, to_date: to, retention_type: "compounded", event: "Viewed", interval_count: 2, unbounded_retention: true });
+    expect(compoundedUnbounded.body).toEqual(brute.retention(events, { ...range, kind: "compounded", event: "Viewed", intervalMs: DAY, intervalCount: 2, unbounded: true }));
     const local = await ask(kolkata, "retention", { from_date: from, to_date: to, born_event: "Viewed", event: "Paid", interval_count: 4 });
     expect(local.body).toEqual(brute.retention(events, { ...range, offsetMinutes: KOLKATA, kind: "birth", bornEvent: "Viewed", event: "Paid", intervalMs: DAY, intervalCount: 4 }));
     const week = await ask(utc, "retention", { from_date: "2026-10-05", to_date: "2026-10-18", unit: "week", born_event: "Signed up", event: "Viewed", interval_count: 2 });

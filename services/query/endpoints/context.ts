@@ -26,8 +26,8 @@ export interface QueryContext {
   /** Aborted when the request's time limit passes or its client goes away. */
   signal: AbortSignal;
   log: Logger;
-  /** Counts identity lookups and rows read for the metrics. */
-  observe(scan: { rows: number; lookups: number }): void;
+  /** Counts identity lookups and rows read for the metrics; `query` is the InfluxQL that ran. */
+  observe(scan: { rows: number; lookups: number; query: string }): void;
 }
 
 export type EndpointReply =
@@ -49,6 +49,7 @@ export async function newScan(context: QueryContext, request: EventScanRequest, 
     profiles: new ProfileReader(context.redis),
     zone: context.zone,
     maxRows: context.limits.maxRows,
+    maxPeople: context.limits.maxPeople,
     signal: context.signal,
     allColumns: options.allColumns,
   });
@@ -56,7 +57,7 @@ export async function newScan(context: QueryContext, request: EventScanRequest, 
     scan,
     async run(onRow: Parameters<EventScan["run"]>[0], afterChunk?: () => Promise<void>) {
       const rows = await scan.run(onRow, afterChunk);
-      context.observe({ rows, lookups: identity.lookups });
+      context.observe({ rows, lookups: identity.lookups, query: scan.query });
       return rows;
     },
   };

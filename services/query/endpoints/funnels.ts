@@ -4,7 +4,6 @@ import { describeFunnelIssues, funnelOrders, funnelStepSchema, windowUnitMs, win
 import { LimitExceeded } from "../limits";
 import { ParamError, type Params } from "../params";
 import { FunnelEngine, GRACE_MS } from "../reports/funnel";
-import { People } from "../reports/people";
 import { newScan, type Endpoint } from "./context";
 
 /**
@@ -64,13 +63,12 @@ export const funnels: Endpoint = async (params, context) => {
   const { scan, run } = await newScan(context, { events, where, expressions: [on, ...stepWheres], start: range.start, end });
   const matchers = funnel.steps.map((step, index) => ({ event: step.event, where: scan.predicate(stepWheres[index]), bit: 1 << index }));
   const segmentOf = on ? scan.compile(on) : undefined;
-  const people = new People(context.limits.maxPeople);
   const engine = new FunnelEngine({ steps: funnel.steps, windowMs: funnel.windowMs, order: funnel.order, buckets, maxStates: context.limits.maxStates });
   await run((row) => {
     let matched = 0;
     for (const matcher of matchers) if (row.event === matcher.event && matcher.where(row)) matched |= matcher.bit;
     if (!matched) return;
-    engine.event(people.of(row.distinctId), row.time, matched, segmentOf && matched & 1 ? segmentKey(segmentOf(row)) : undefined);
+    engine.event(row.person, row.time, matched, segmentOf && matched & 1 ? segmentKey(segmentOf(row)) : undefined);
   });
   const options = { breakdown: on !== undefined, limit };
   return { status: 200, json: format === "rows" ? engine.rows(options) : engine.answer(options) };

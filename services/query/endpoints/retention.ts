@@ -1,7 +1,6 @@
 import { segmentKey } from "../expression/values";
 import { LimitExceeded } from "../limits";
 import { ParamError } from "../params";
-import { People } from "../reports/people";
 import { RetentionEngine } from "../reports/retention";
 import { newScan, type Endpoint } from "./context";
 
@@ -42,13 +41,12 @@ export const retention: Endpoint = async (params, context) => {
   const isBorn = scan.predicate(bornWhere);
   const isReturn = scan.predicate(where);
   const segmentOf = on ? scan.compile(on) : undefined;
-  const people = new People(context.limits.maxPeople);
   const engine = new RetentionEngine({ kind, buckets, intervalMs, intervalCount, unbounded, maxStates: context.limits.maxStates, now: context.now() });
   await run((row) => {
     const returned = (event === undefined || row.event === event) && isReturn(row);
     const born = kind === "birth" ? row.event === bornEvent && isBorn(row) : returned;
     if (!born && !returned) return;
-    engine.event(people.of(row.distinctId), row.time, born, returned, segmentOf && returned ? segmentKey(segmentOf(row)) : undefined);
+    engine.event(row.person, row.time, born, returned, segmentOf && returned ? segmentKey(segmentOf(row)) : undefined);
   });
   const options = { breakdown: on !== undefined, limit };
   return { status: 200, json: format === "rows" ? engine.rows(options) : engine.answer(options) };

@@ -1,6 +1,5 @@
 import { segmentKey } from "../expression/values";
 import { NumericAccumulator, SegmentationCounter, type SegmentationType } from "../reports/segmentation";
-import { People } from "../reports/people";
 import { ParamError } from "../params";
 import { computedAt, newScan, type Endpoint } from "./context";
 
@@ -22,7 +21,6 @@ export const segmentation: Endpoint = async (params, context) => {
   const format = params.format();
 
   const { scan, run } = await newScan(context, { events: [event], where, expressions: [on], start: range.start, end: range.end });
-  const people = new People(context.limits.maxPeople);
   const counter = new SegmentationCounter(buckets, type, context.limits);
   const segmentOf = on ? scan.compile(on) : undefined;
   await run((row) => {
@@ -30,7 +28,7 @@ export const segmentation: Endpoint = async (params, context) => {
     if (bucket < 0) return;
     const key = segmentOf ? segmentKey(segmentOf(row)) : event;
     if (key === undefined) return;
-    counter.add(bucket, key, type === "general" ? -1 : people.of(row.distinctId));
+    counter.add(bucket, key, type === "general" ? -1 : row.person);
   });
   const keys = on ? [] : [event];
   return { status: 200, json: format === "rows" ? counter.rows(limit, keys) : counter.answer(limit, keys) };

@@ -131,12 +131,14 @@ export class FunnelEngine {
   private record(attempt: Attempt, position: number, time: number): void {
     const since = Math.max(0, time - attempt.last);
     const fromStart = Math.max(0, time - attempt.entry);
-    for (const segment of attempt.segment === undefined ? [OVERALL] : [OVERALL, attempt.segment]) {
-      const stats = this.statsOf(segment, attempt.bucket);
-      stats.counts[position]! += 1;
-      stats.sumTime[position]! += since;
-      stats.sumFromStart[position]! += fromStart;
-    }
+    this.add(this.statsOf(OVERALL, attempt.bucket), position, since, fromStart);
+    if (attempt.segment !== undefined) this.add(this.statsOf(attempt.segment, attempt.bucket), position, since, fromStart);
+  }
+
+  private add(stats: StepStats, position: number, since: number, fromStart: number): void {
+    stats.counts[position]! += 1;
+    stats.sumTime[position]! += since;
+    stats.sumFromStart[position]! += fromStart;
   }
 
   /** The next step this event can be for this attempt, or -1. */

@@ -48,8 +48,10 @@ export interface RetentionOptions {
 interface Membership {
   cohort: number;
   birth: number;
-  /** segment → last interval counted (bounded) or furthest interval returned (unbounded). */
-  reached: Map<string, number>;
+  /** Last interval counted (bounded) or furthest interval returned (unbounded), -1: none yet; `$overall`. */
+  overall: number;
+  /** The same per `on` segment (only with `on`). */
+  reached?: Map<string, number>;
 }
 
 export class RetentionEngine {
@@ -98,10 +100,16 @@ export class RetentionEngine {
         expired += 1;
         continue;
       }
-      for (const key of segment === undefined ? [OVERALL] : [OVERALL, segment]) this.reach(membership, key, interval);
+      if (interval > membership.overall) {
+        membership.overall = interval;
+        if (!this.options.unbounded) this.countsOf(OVERALL, membership.cohort)[interval]! += 1;
+      }
+      if (segment !== undefined) this.reach(membership, segment, interval);
     }
     if (expired && this.options.kind === "compounded") {
-      const kept = memberships.filter((membership) => Math.floor((time - membership.birth) / this.options.intervalMs) < this.intervals);
+      const isOpen = (membership: Membership) => Math.floor((time - membership.birth) / this.options.intervalMs) < this.intervals;
+      for (const membership of memberships) if (!isOpen(membership)) this.settle(membership);
+      const kept = memberships.filter(isOpen);
       this.budget.release(memberships.length - kept.length);
       this.members.set(person, kept);
     }
@@ -113,7 +121,7 @@ export class RetentionEngine {
     if (this.options.kind === "birth" ? memberships !== undefined : this.lastCohort.get(person) === cohort) return false;
     this.lastCohort.set(person, cohort);
     this.firsts[cohort]! += 1;
-    const membership: Membership = { cohort, birth: time, reached: new Map() };
+    const membership: Membership = { cohort, birth: time, overall: -1 };
     if (memberships) memberships.push(membership);
     else this.members.set(person, [membership]);
     this.budget.take();
@@ -121,6 +129,7 @@ export class RetentionEngine {
   }
 
   private reach(membership: Membership, segment: string, interval: number): void {
+    membership.reached ??= new Map();
     const previous = membership.reached.get(segment);
     if (previous === undefined) this.budget.take();
     else if (previous >= interval) return;
@@ -128,18 +137,18 @@ export class RetentionEngine {
     if (!this.options.unbounded) this.countsOf(segment, membership.cohort)[interval]! += 1;
   }
 
-  private finish(): void {
+  /** Unbounded: a membership counts in every interval up to the furthest one reached, once it is over. */
+  private settle(membership: Membership): void {
     if (!this.options.unbounded) return;
-    // Unbounded: every interval up to the furthest one reached. Done once, at the end.
-    for (const memberships of this.members.values()) {
-      for (const membership of memberships) {
-        for (const [segment, furthest] of membership.reached) {
-          const counts = this.countsOf(segment, membership.cohort);
-          for (let interval = 0; interval <= furthest; interval += 1) counts[interval]! += 1;
-        }
-        membership.reached.clear();
-      }
+    const reached: Array<[string, number]> = [[OVERALL, membership.overall], ...(membership.reached ?? [])];
+    for (const [segment, furthest] of reached) {
+      const counts = this.countsOf(segment, membership.cohort);
+      for (let interval = 0; interval <= furthest; interval += 1) counts[interval]! += 1;
     }
+  }
+
+  private finish(): void {
+    for (const memberships of this.members.values()) for (const membership of memberships) this.settle(membership);
   }
 
   /** Compounded memberships drop out once their intervals are over; their counts are already in. */
