@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/query.ts [--people 100000] [--runs 3] [--service-node-options "--require ./bench/cpu-profile.cjs"]
  *
- * Writes ≈ 11 events per person (≥ 1.1M for 100k people) over 14 weeks as the worker stores them
+ * Writes ≈ 11 events per person (≈ 1.1M for 100k people) over 14 weeks as the worker stores them
  * (its own point builder, raw line protocol, gzip, as fast as influxd takes them), 30 % of people
  * with device events stored before their merge (`mx:idmap` filled in Redis), then starts
  * `mixstack query` as its own process and times: a 3-step funnel, a 12-week retention and a unique
@@ -86,7 +86,7 @@ async function writeEvents(influx: InfluxClient, database: string): Promise<{ ev
       for (let n = 0; n < 2; n += 1) add("Viewed", birth - (n + 1) * 600_000, `$device:${device}`, { ...common, $device_id: device, page: "home" }, `$device:${device}`);
     }
     add("Signed up", birth, user, { ...common, $device_id: device, $user_id: user }, user);
-    for (let n = 0; n < 8; n += 1) {
+    for (let n = 0; n < 9; n += 1) {
       const time = birth + Math.floor(random() * (START + WEEKS * 7 * DAY - birth));
       add("Viewed", time, user, { ...common, page: pages[Math.floor(random() * pages.length)]! }, user);
     }

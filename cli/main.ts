@@ -12,6 +12,7 @@ export const operatorCommands: CommandTable = {
   // `require` keeps the load lazy without ESM resolution (the CLI runs through tsx's CommonJS hook).
   graph: async () => (require("./graph/command") as typeof import("./graph/command")).graphCommand,
   deploy: async () => (require("./deploy/command") as typeof import("./deploy/command")).deployCommand,
+  report: async () => (require("./report/command") as typeof import("./report/command")).reportCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

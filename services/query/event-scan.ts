@@ -148,7 +148,7 @@ export class EventScan {
   async run(onRow: (row: EventRow) => void, afterChunk?: () => Promise<void>): Promise<number> {
     const { identity, profiles, signal } = this.context;
     if (this.matchesNothing) return 0;
-    const row: EventRow = { values: [], time: 0, event: "", distinctId: "", person: -1 };
+    const row: EventRow = { values: [], time: 0, event: "", distinctId: "", person: -1, profile: undefined };
     // One lookup per row: the stored id → its canonical id and person number, filled once per id.
     const people = new People(this.context.maxPeople);
     const known = new Map<string, { id: string; person: number }>();
@@ -157,14 +157,23 @@ export class EventScan {
     const distinctColumn = this.columns.indexOf(DISTINCT_ID_FIELD);
     const eventColumn = this.columns.indexOf(EVENT_NAME_TAG);
     const unseen: string[] = [];
+    const whos: Array<{ id: string; person: number } | undefined> = [];
     for await (const chunk of streamSelect(this.context.influx, this.query, { database: this.context.database, chunkSize: this.context.chunkSize, signal })) {
       read += chunk.values.length;
       if (read > this.context.maxRows) throw new LimitExceeded("maxRows", `the report reads more than ${this.context.maxRows} events`);
       const values = sameColumns(chunk.columns, this.columns) ? chunk.values : reorder(chunk, this.columns);
+      // Each row's id is looked up once; ids not seen before are resolved (identity, person) in one batch.
       unseen.length = 0;
-      for (const one of values) {
-        const raw = one[distinctColumn];
-        if (typeof raw === "string" && !known.has(raw)) unseen.push(raw);
+      if (whos.length < values.length) whos.length = values.length;
+      for (let index = 0; index < values.length; index += 1) {
+        const raw = values[index]![distinctColumn];
+        if (typeof raw !== "string") {
+          whos[index] = none;
+          continue;
+        }
+        const who = known.get(raw);
+        whos[index] = who;
+        if (who === undefined) unseen.push(raw);
       }
       if (unseen.length) {
         await identity.prefetch(unseen);
@@ -175,15 +184,16 @@ export class EventScan {
         }
       }
       if (this.profileProperties.length) await profiles.prefetch(unseen.map((raw) => known.get(raw)!.id), this.profileProperties);
-      for (const one of values) {
+      const withProfiles = this.profileProperties.length > 0;
+      for (let index = 0; index < values.length; index += 1) {
+        const one = values[index]!;
         row.values = one;
         row.time = one[0] as number;
         row.event = (one[eventColumn] as string | null) ?? "";
-        const raw = one[distinctColumn];
-        const who = typeof raw === "string" ? known.get(raw)! : none;
+        const who = whos[index] ?? known.get(one[distinctColumn] as string)!;
         row.distinctId = who.id;
         row.person = who.person;
-        row.profile = this.profileProperties.length ? profiles.get(who.id) : undefined;
+        if (withProfiles) row.profile = profiles.get(who.id);
         if (!this.residual(row)) continue;
         onRow(row);
       }

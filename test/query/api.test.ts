@@ -7,6 +7,7 @@ import type { QueryService } from "../../services/dev/query";
 import { seededRandom } from "../../services/dev/seeded-random";
 import { startQuery, type RunningQuery } from "../../services/query/service";
 import { readQuerySettings } from "../../services/query/settings";
+import { makeReportCommand } from "../../cli/report/command";
 import { buildDataset, iso, sendDataset } from "./dataset";
 import { ask, startReports, startReportsPipeline } from "./support";
 
@@ -19,15 +20,17 @@ import { ask, startReports, startReportsPipeline } from "./support";
 let pipeline: Pipeline;
 let service: QueryService;
 let tight: QueryService;
+let fewPeople: QueryService;
 const day = iso(16);
 const funnels = [{ id: 1, name: "Signup", steps: [{ event: "Viewed" }, { event: "Signed up" }] }];
 
 beforeAll(async () => {
   pipeline = await startReportsPipeline("query-api");
   await sendDataset(pipeline, buildDataset(3, 30));
-  [service, tight] = await Promise.all([
+  [service, tight, fewPeople] = await Promise.all([
     startReports(pipeline, { funnels }),
-    startReports(pipeline, { env: { QUERY_MAX_ROWS: "50", QUERY_MAX_PEOPLE: "5", QUERY_MAX_SEGMENTS: "2", QUERY_MAX_RANGE_DAYS: "31", QUERY_MAX_BUCKETS: "100" } }),
+    startReports(pipeline, { env: { QUERY_MAX_ROWS: "50", QUERY_MAX_SEGMENTS: "2", QUERY_MAX_RANGE_DAYS: "31", QUERY_MAX_BUCKETS: "100" } }),
+    startReports(pipeline, { env: { QUERY_MAX_PEOPLE: "5" } }),
   ]);
 }, 180_000);
 
@@ -124,8 +127,8 @@ describe("limits as data: each answers as its table says", () => {
     ["segments (QUERY_MAX_SEGMENTS=2)", "segmentation", { event: "Signed up", from_date: iso(0), to_date: iso(20), on: "properties[\"$insert_id\"]" }, /more than 2 distinct values in this range \(limit QUERY_MAX_SEGMENTS\)/],
     ["range (QUERY_MAX_RANGE_DAYS=31)", "retention", { born_event: "Viewed", from_date: iso(0), to_date: "2026-12-01" }, /more than 31 \(limit QUERY_MAX_RANGE_DAYS\)/],
     ["buckets (QUERY_MAX_BUCKETS=100)", "segmentation", { event: "Viewed", from_date: iso(0), to_date: iso(7), unit: "hour" }, /192 time buckets, more than 100/],
-  ])("%s → 400", async (_name, path, params, message) => {
-    const answer = await ask(tight, path, params as Record<string, string>);
+  ])("%s → 400", async (name, path, params, message) => {
+    const answer = await ask(name.startsWith("people") ? fewPeople : tight, path, params as Record<string, string>);
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatch(message);
   });
@@ -225,4 +228,64 @@ describe("fuzzing", () => {
     const after = await ask(service, "segmentation", { event: "Viewed", from_date: day, to_date: day });
     expect(after.status).toBe(200);
   }, 240_000);
+});
+
+describe("mixstack report", () => {
+  async function report(argv: string[], outputs?: Record<string, unknown>) {
+    let out = "";
+    let err = "";
+    const command = makeReportCommand({
+      env: {},
+      write: (text) => (out += text),
+      writeError: (text) => (err += text),
+      outputs: outputs ? () => ({ read: async () => outputs }) : undefined,
+    });
+    const code = await command.run(argv);
+    return { code, out, err };
+  }
+  const at = () => ["--url", service.url, "--secret", service.secret];
+  const span = ["--from", iso(0), "--to", iso(20)];
+
+  it("segment: --json is the Query API's answer; the table shows each date and the total", async () => {
+    const json = await report(["segment", ...at(), "--event", "Viewed", ...span, "--type", "unique", "--json"]);
+    expect(json.code).toBe(0);
+    const api = await ask(service, "segmentation", { event: "Viewed", from_date: iso(0), to_date: iso(20), type: "unique" });
+    expect(JSON.parse(json.out)).toEqual(api.body);
+    const text = await report(["segment", ...at(), "--event", "Viewed", ...span, "--type", "unique"]);
+    const values = api.body.data.values.Viewed as Record<string, number>;
+    const total = Object.values(values).reduce((a, b) => a + b, 0);
+    expect(text.out).toMatch(new RegExp(`^total\\s+${total}$`, "m"));
+    expect(text.out).toMatch(new RegExp(`^${iso(3)}\\s+${values[iso(3)]}$`, "m"));
+  });
+
+  it("funnel over the whole range (one bucket) and retention as tables", async () => {
+    const funnel = await report(["funnel", ...at(), "--steps", "Viewed,Signed up", ...span, "--window", "7d"]);
+    expect(funnel.code, funnel.err).toBe(0);
+    const api = await ask(service, "funnels", { steps: '[{"event":"Viewed"},{"event":"Signed up"}]', from_date: iso(0), to_date: iso(20), interval: 21, length: 7, length_unit: "day" });
+    const steps = api.body.data[iso(0)].steps as Array<{ count: number }>;
+    expect(funnel.out).toMatch(new RegExp(`^1\\. Viewed\\s+${steps[0]!.count}\\s+100\\.0%`, "m"));
+    expect(funnel.out).toMatch(new RegExp(`^2\\. Signed up\\s+${steps[1]!.count}\\s`, "m"));
+    const retention = await report(["retention", ...at(), "--born-event", "Signed up", ...span, "--intervals", "3"]);
+    expect(retention.code, retention.err).toBe(0);
+    expect(retention.out).toMatch(/^cohort\s+people\s+0\s+1\s+2\s+3$/m);
+  });
+
+  it("--stack reads the stack's queryUrl/querySecret outputs, and says so when the stack has no query service yet", async () => {
+    const missing = await report(["segment", "--stack", "local", "--event", "Viewed", ...span], { ingestUrl: "http://localhost:8080" });
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/stack local does not deploy the query service yet/);
+    const deployed = await report(["segment", "--stack", "local", "--event", "Viewed", ...span, "--json"], { queryUrl: service.url, querySecret: service.secret });
+    expect(deployed.code, deployed.err).toBe(0);
+    expect(JSON.parse(deployed.out).data.series.length).toBe(21);
+  });
+
+  it("bad arguments exit 2 with the usage; a refused query exits 1 with the service's message", async () => {
+    expect((await report(["segment", ...at(), "--event", "Viewed"])).err).toMatch(/--from is required/);
+    expect((await report(["sideways", ...at(), ...span])).code).toBe(2);
+    expect((await report(["funnel", ...at(), ...span])).err).toMatch(/--funnel-id or --steps is required/);
+    expect((await report(["segment", "--event", "Viewed", ...span])).code).toBe(2);
+    const refused = await report(["segment", ...at(), "--event", "Viewed", ...span, "--where", "1 +"]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/answered 400: where: column 4/);
+  });
 });

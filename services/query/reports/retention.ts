@@ -60,7 +60,7 @@ export class RetentionEngine {
   private readonly counts = new Map<string, Float64Array[]>();
   private readonly budget: StateBudget;
   /** birth: one membership per person; compounded: the memberships whose intervals are still open. */
-  private readonly members = new Map<number, Membership[]>();
+  private readonly members: Array<Membership[] | undefined> = [];
   private readonly lastCohort = new PersonArray(-1);
   private readonly intervals: number;
 
@@ -86,7 +86,7 @@ export class RetentionEngine {
    */
   event(person: number, time: number, born: boolean, returned: boolean, segment: string | undefined): void {
     if (person < 0 || (!born && !returned)) return;
-    const memberships = this.members.get(person);
+    const memberships = this.members[person];
     let birthNow = false;
     if (born) birthNow = this.birth(person, time, memberships);
     if (!returned || !memberships) return;
@@ -111,7 +111,7 @@ export class RetentionEngine {
       for (const membership of memberships) if (!isOpen(membership)) this.settle(membership);
       const kept = memberships.filter(isOpen);
       this.budget.release(memberships.length - kept.length);
-      this.members.set(person, kept);
+      this.members[person] = kept;
     }
   }
 
@@ -123,7 +123,7 @@ export class RetentionEngine {
     this.firsts[cohort]! += 1;
     const membership: Membership = { cohort, birth: time, overall: -1 };
     if (memberships) memberships.push(membership);
-    else this.members.set(person, [membership]);
+    else this.members[person] = [membership];
     this.budget.take();
     return true;
   }
@@ -148,7 +148,7 @@ export class RetentionEngine {
   }
 
   private finish(): void {
-    for (const memberships of this.members.values()) for (const membership of memberships) this.settle(membership);
+    for (const memberships of this.members) if (memberships) for (const membership of memberships) this.settle(membership);
   }
 
   /** Compounded memberships drop out once their intervals are over; their counts are already in. */
