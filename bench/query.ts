@@ -12,7 +12,7 @@
  * segmentation with `on` (a field), its RSS sampled throughout; and identity lookups per second.
  * Figures go to stdout and bench/results/query.json.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -31,7 +31,14 @@ import { toEventPoint } from "../services/worker/schema";
 import { DEFAULT_EVENT_TAGS } from "../services/worker/settings";
 
 const { values } = parseArgs({
-  options: { people: { type: "string", default: "100000" }, runs: { type: "string", default: "3" }, "service-node-options": { type: "string" } },
+  options: {
+    people: { type: "string", default: "100000" },
+    runs: { type: "string", default: "3" },
+    "service-node-options": { type: "string" },
+    /** Keep the data set in DIR and reuse it on the next run with the same --people (skips the write). */
+    dir: { type: "string" },
+    "chunk-size": { type: "string", default: "10000" },
+  },
 });
 const PEOPLE = Number(values.people);
 const RUNS = Number(values.runs);
@@ -39,7 +46,7 @@ const DAY = 86_400_000;
 /** Monday 1 June 2026, 14 weeks. */
 const START = Date.UTC(2026, 5, 1);
 const WEEKS = 14;
-const CHUNK_SIZE = 10_000;
+const CHUNK_SIZE = Number(values["chunk-size"]);
 const TARGET_RATIO = 1.5;
 const TARGET_SECONDS = 5;
 const TARGET_RSS_MB = 300;
@@ -112,15 +119,21 @@ function rssMb(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "bench-query-"));
+  const dir = values.dir ?? mkdtempSync(join(tmpdir(), "bench-query-"));
+  const marker = join(dir, `written-${PEOPLE}.json`);
   const pipeline = await startPipeline({ dir, authEnabled: true, ingest: false, workers: 0 });
   try {
     const admin = new InfluxClient({ url: pipeline.influx.url, ...pipeline.credentials.admin, timeoutMs: 120_000 });
-    const written = await writeEvents(admin, pipeline.database);
     const redis = createClient({ url: pipeline.redis.url, RESP: 2 });
     await redis.connect();
-    for (let start = 0; start < written.merges.length; start += 5_000) {
-      await redis.hSet(redisKeys.identityMap, Object.fromEntries(written.merges.slice(start, start + 5_000)));
+    let written: Awaited<ReturnType<typeof writeEvents>>;
+    if (values.dir && existsSync(marker)) written = JSON.parse(readFileSync(marker, "utf8"));
+    else {
+      written = await writeEvents(admin, pipeline.database);
+      for (let start = 0; start < written.merges.length; start += 5_000) {
+        await redis.hSet(redisKeys.identityMap, Object.fromEntries(written.merges.slice(start, start + 5_000)));
+      }
+      if (values.dir) writeFileSync(marker, JSON.stringify(written));
     }
     process.stdout.write(`data: ${written.events.toLocaleString("en-US")} events, ${PEOPLE.toLocaleString("en-US")} people, ${written.merges.length.toLocaleString("en-US")} merged devices, written in ${written.seconds.toFixed(1)} s (${Math.round(written.events / written.seconds).toLocaleString("en-US")} points/s)\n`);
 
@@ -137,11 +150,18 @@ async function main(): Promise<void> {
     const query = await startQueryService(pipeline, {
       funnels: [{ id: 1, name: "Signup to paid", steps: [{ event: "Viewed" }, { event: "Signed up" }, { event: "Paid" }], window: { length: 7, unit: "day" } }],
       // --service-node-options="--require ./bench/cpu-profile.cjs" profiles the service (see that file).
-      env: { QUERY_TIMEOUT_MS: "120000", ...(values["service-node-options"] ? { NODE_OPTIONS: values["service-node-options"] } : {}) },
+      env: { QUERY_TIMEOUT_MS: "120000", QUERY_CHUNK_SIZE: String(CHUNK_SIZE), ...(values["service-node-options"] ? { NODE_OPTIONS: values["service-node-options"] } : {}) },
     });
     const pid = query.process.pid!;
     let peakRss = rssMb(pid);
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(pid))), 50);
+    const idleRss = peakRss;
+    process.stdout.write(`query service started: RSS ${idleRss.toFixed(0)} MB before any report\n`);
+    let reportPeak = peakRss;
+    const sampler = setInterval(() => {
+      const now = rssMb(pid);
+      peakRss = Math.max(peakRss, now);
+      reportPeak = Math.max(reportPeak, now);
+    }, 50);
     const from = iso(START);
     const to = iso(START + WEEKS * 7 * DAY - DAY);
     const reports: Array<{ name: string; path: string; params: Record<string, string> }> = [
@@ -152,6 +172,7 @@ async function main(): Promise<void> {
     const results = [];
     for (const report of reports) {
       const times: number[] = [];
+      reportPeak = rssMb(pid);
       const baselines: number[] = [];
       let statements: string[] = [];
       let baselineRows = 0;
@@ -169,9 +190,9 @@ async function main(): Promise<void> {
       const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
       const time = median(times);
       const baseline = median(baselines);
-      results.push({ report: report.name, rows: baselineRows, seconds: time, baselineSeconds: baseline, ratio: time / baseline, statements });
+      results.push({ report: report.name, rows: baselineRows, seconds: time, baselineSeconds: baseline, ratio: time / baseline, peakRssMb: reportPeak, statements });
       process.stdout.write(
-        `${report.name}: ${time.toFixed(2)} s over ${baselineRows.toLocaleString("en-US")} rows; InfluxDB to a counting client ${baseline.toFixed(2)} s; ratio ${(time / baseline).toFixed(2)} (runs: ${times.map((t) => t.toFixed(2)).join(", ")})\n`,
+        `${report.name}: ${time.toFixed(2)} s over ${baselineRows.toLocaleString("en-US")} rows; InfluxDB to a counting client ${baseline.toFixed(2)} s; ratio ${(time / baseline).toFixed(2)} (runs: ${times.map((t) => t.toFixed(2)).join(", ")}; peak RSS ${reportPeak.toFixed(0)} MB)\n`,
       );
     }
     clearInterval(sampler);
@@ -184,6 +205,7 @@ async function main(): Promise<void> {
       writeSeconds: written.seconds,
       lookupsPerSecond,
       peakRssMb: peakRss,
+      idleRssMb: idleRss,
       results,
       goals: {
         ratio: verdict(results.every((result) => result.ratio <= TARGET_RATIO)),
@@ -204,7 +226,7 @@ async function main(): Promise<void> {
     writeFileSync(join(repoRoot, "bench", "results", "query.json"), `${JSON.stringify(summary, null, 2)}\n`);
   } finally {
     await pipeline.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!values.dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -151,49 +151,44 @@ export class EventScan {
     const row: EventRow = { values: [], time: 0, event: "", distinctId: "", person: -1, profile: undefined };
     // One lookup per row: the stored id → its canonical id and person number, filled once per id.
     const people = new People(this.context.maxPeople);
-    const known = new Map<string, { id: string; person: number }>();
-    const none = { id: "", person: -1 };
+    const known = new Map<string, number>();
     let read = 0;
     const distinctColumn = this.columns.indexOf(DISTINCT_ID_FIELD);
     const eventColumn = this.columns.indexOf(EVENT_NAME_TAG);
     const unseen: string[] = [];
-    const whos: Array<{ id: string; person: number } | undefined> = [];
+    const whos = new Int32Array(this.context.chunkSize * 2);
     for await (const chunk of streamSelect(this.context.influx, this.query, { database: this.context.database, chunkSize: this.context.chunkSize, signal })) {
       read += chunk.values.length;
       if (read > this.context.maxRows) throw new LimitExceeded("maxRows", `the report reads more than ${this.context.maxRows} events`);
       const values = sameColumns(chunk.columns, this.columns) ? chunk.values : reorder(chunk, this.columns);
       // Each row's id is looked up once; ids not seen before are resolved (identity, person) in one batch.
       unseen.length = 0;
-      if (whos.length < values.length) whos.length = values.length;
+      const persons = values.length <= whos.length ? whos : new Int32Array(values.length);
       for (let index = 0; index < values.length; index += 1) {
         const raw = values[index]![distinctColumn];
-        if (typeof raw !== "string") {
-          whos[index] = none;
+        if (typeof raw !== "string" || raw === "") {
+          persons[index] = -1;
           continue;
         }
         const who = known.get(raw);
-        whos[index] = who;
+        persons[index] = who ?? UNSEEN;
         if (who === undefined) unseen.push(raw);
       }
       if (unseen.length) {
         await identity.prefetch(unseen);
-        for (const raw of unseen) {
-          if (known.has(raw)) continue;
-          const id = identity.resolve(raw);
-          known.set(raw, { id, person: people.of(id) });
-        }
+        for (const raw of unseen) if (!known.has(raw)) known.set(raw, people.of(identity.resolve(raw)));
       }
-      if (this.profileProperties.length) await profiles.prefetch(unseen.map((raw) => known.get(raw)!.id), this.profileProperties);
+      if (this.profileProperties.length) await profiles.prefetch(unseen.map((raw) => people.idOf(known.get(raw)!)), this.profileProperties);
       const withProfiles = this.profileProperties.length > 0;
       for (let index = 0; index < values.length; index += 1) {
         const one = values[index]!;
         row.values = one;
         row.time = one[0] as number;
         row.event = (one[eventColumn] as string | null) ?? "";
-        const who = whos[index] ?? known.get(one[distinctColumn] as string)!;
-        row.distinctId = who.id;
-        row.person = who.person;
-        if (withProfiles) row.profile = profiles.get(who.id);
+        const person = persons[index] === UNSEEN ? known.get(one[distinctColumn] as string)! : persons[index]!;
+        row.person = person;
+        row.distinctId = people.idOf(person);
+        if (withProfiles) row.profile = profiles.get(row.distinctId);
         if (!this.residual(row)) continue;
         onRow(row);
       }
@@ -203,6 +198,9 @@ export class EventScan {
     return read;
   }
 }
+
+/** Marks a row whose id was first met in its chunk (resolved after the chunk's batch lookup). */
+const UNSEEN = -2;
 
 function sameColumns(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((column, index) => column === b[index]);

@@ -7,6 +7,8 @@ import { LimitExceeded } from "../limits";
  */
 export class People {
   private readonly ids = new Map<string, number>();
+  /** person number → canonical id. */
+  private readonly names: string[] = [];
 
   constructor(private readonly maxPeople: number) {}
 
@@ -22,8 +24,14 @@ export class People {
       index = this.ids.size;
       if (index >= this.maxPeople) throw new LimitExceeded("maxPeople", `the report reaches more than ${this.maxPeople} people`);
       this.ids.set(distinctId, index);
+      this.names.push(distinctId);
     }
     return index;
+  }
+
+  /** The canonical id of a person number ("" for -1). */
+  idOf(person: number): string {
+    return person < 0 ? "" : this.names[person]!;
   }
 }
 
@@ -63,6 +71,33 @@ export class PersonArray {
       let length = this.values.length;
       while (length <= person) length *= 2;
       const grown = new Float64Array(length).fill(this.fill);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[person] = value;
+  }
+}
+
+/** The same for small integers (bucket numbers): half the memory. */
+export class PersonInts {
+  private values: Int32Array;
+
+  constructor(
+    private readonly fill: number,
+    initial = 1024,
+  ) {
+    this.values = new Int32Array(initial).fill(fill);
+  }
+
+  get(person: number): number {
+    return person < this.values.length ? this.values[person]! : this.fill;
+  }
+
+  set(person: number, value: number): void {
+    if (person >= this.values.length) {
+      let length = this.values.length;
+      while (length <= person) length *= 2;
+      const grown = new Int32Array(length).fill(this.fill);
       grown.set(this.values);
       this.values = grown;
     }

@@ -1,6 +1,9 @@
 import type { Buckets } from "../buckets";
 import { LimitExceeded } from "../limits";
-import { StateBudget } from "./people";
+import { PersonInts, StateBudget } from "./people";
+
+/** The first segments keep "last bucket counted" in an array by person (4 bytes each), the rest in maps. */
+const ARRAY_SEGMENTS = 8;
 
 /**
  * Segmentation (`/segmentation`), the pure part: events arrive in time order with their bucket, their
@@ -15,8 +18,8 @@ export type SegmentationType = "general" | "unique" | "average";
 interface Segment {
   general: Float64Array;
   unique: Float64Array;
-  /** person → last bucket counted (unique). */
-  lastBucket: Map<number, number>;
+  /** person → last bucket counted (unique): an array for the first segments, a map for the others. */
+  lastBucket: PersonInts | Map<number, number>;
 }
 
 export interface SegmentationAnswer {
@@ -49,7 +52,8 @@ export class SegmentationCounter {
       if (this.segments.size >= this.limits.maxSegments) {
         throw new LimitExceeded("maxSegments", `"on" has more than ${this.limits.maxSegments} distinct values in this range`);
       }
-      segment = { general: new Float64Array(this.buckets.length), unique: new Float64Array(this.buckets.length), lastBucket: new Map() };
+      const lastBucket = this.segments.size < ARRAY_SEGMENTS ? new PersonInts(-1) : new Map<number, number>();
+      segment = { general: new Float64Array(this.buckets.length), unique: new Float64Array(this.buckets.length), lastBucket };
       this.segments.set(key, segment);
     }
     return segment;
@@ -60,9 +64,9 @@ export class SegmentationCounter {
     const segment = this.segment(segmentKey);
     segment.general[bucket]! += 1;
     if (person < 0 || this.type === "general") return;
-    const last = segment.lastBucket.get(person);
+    const last = segment.lastBucket.get(person) ?? -1;
     if (last === bucket) return;
-    if (last === undefined) this.budget.take();
+    if (last === -1 && segment.lastBucket instanceof Map) this.budget.take();
     segment.lastBucket.set(person, bucket);
     segment.unique[bucket]! += 1;
   }
