@@ -8,6 +8,7 @@ import { seededRandom } from "../../services/dev/seeded-random";
 import { startQuery, type RunningQuery } from "../../services/query/service";
 import { readQuerySettings } from "../../services/query/settings";
 import { makeReportCommand } from "../../cli/report/command";
+import { waitFor } from "../../services/dev/ports";
 import { buildDataset, iso, sendDataset } from "./dataset";
 import { ask, startReports, startReportsPipeline } from "./support";
 
@@ -33,6 +34,31 @@ beforeAll(async () => {
     startReports(pipeline, { env: { QUERY_MAX_PEOPLE: "5" } }),
   ]);
 }, 180_000);
+
+describe("discovery over the last 31 days", () => {
+  it("event names by frequency, an event's properties by how many events carry them, a property's values", async () => {
+    const now = Date.now();
+    const fresh = [
+      { event: "Fresh", properties: { time: now - 3_000, distinct_id: "f1", $insert_id: "fresh-1", $os: "Linux", color: "red", size: 1 } },
+      { event: "Fresh", properties: { time: now - 2_000, distinct_id: "f2", $insert_id: "fresh-2", $os: "Mac OS X", color: "blue" } },
+      { event: "Fresh", properties: { time: now - 1_000, distinct_id: "f3", $insert_id: "fresh-3", color: "red" } },
+      { event: "Rare", properties: { time: now - 500, distinct_id: "f3", $insert_id: "fresh-4" } },
+    ];
+    const response = await fetch(`${pipeline.ingestUrl}/import?strict=0`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Basic ${Buffer.from(`${pipeline.apiSecret}:`).toString("base64")}` },
+      body: JSON.stringify(fresh),
+    });
+    expect(await response.text()).toBe("1");
+    await waitFor("the fresh events", async () => (await ask(service, "events/names")).body.includes?.("Rare"), { timeoutMs: 30_000 });
+    expect((await ask(service, "events/names")).body).toEqual(["Fresh", "Rare"]);
+    expect((await ask(service, "events/properties/top", { event: "Fresh" })).body).toEqual({ color: { count: 3 }, $os: { count: 2 }, size: { count: 1 } });
+    expect((await ask(service, "events/properties/top", { event: "Fresh", limit: 1 })).body).toEqual({ color: { count: 3 } });
+    expect([...(await ask(service, "events/properties/values", { event: "Fresh", name: "color" })).body].sort()).toEqual(["blue", "red"]);
+    expect((await ask(service, "events/properties/values", { event: "Fresh", name: "size" })).body).toEqual(["1"]);
+    expect((await ask(service, "events/properties/values", { event: "Fresh", name: "nothing" })).body).toEqual([]);
+  });
+});
 
 describe("authentication", () => {
   const segmentation = `/api/query/segmentation?event=Viewed&from_date=${day}&to_date=${day}`;
