@@ -51,15 +51,18 @@ export class StateBudget {
   }
 }
 
+type NumberArray = Float64Array | Int32Array;
+
 /** Per-person numbers in a typed array that grows with the people; unset entries read `fill`. */
-export class PersonArray {
-  private values: Float64Array;
+class GrowingArray<Values extends NumberArray> {
+  private values: Values;
 
   constructor(
+    private readonly create: (length: number) => Values,
     private readonly fill: number,
     initial = 1024,
   ) {
-    this.values = new Float64Array(initial).fill(fill);
+    this.values = create(initial).fill(fill) as Values;
   }
 
   get(person: number): number {
@@ -70,7 +73,7 @@ export class PersonArray {
     if (person >= this.values.length) {
       let length = this.values.length;
       while (length <= person) length *= 2;
-      const grown = new Float64Array(length).fill(this.fill);
+      const grown = this.create(length).fill(this.fill) as Values;
       grown.set(this.values);
       this.values = grown;
     }
@@ -78,29 +81,16 @@ export class PersonArray {
   }
 }
 
-/** The same for small integers (bucket numbers): half the memory. */
-export class PersonInts {
-  private values: Int32Array;
-
-  constructor(
-    private readonly fill: number,
-    initial = 1024,
-  ) {
-    this.values = new Int32Array(initial).fill(fill);
+/** Any number per person (times). */
+export class PersonArray extends GrowingArray<Float64Array> {
+  constructor(fill: number) {
+    super((length) => new Float64Array(length), fill);
   }
+}
 
-  get(person: number): number {
-    return person < this.values.length ? this.values[person]! : this.fill;
-  }
-
-  set(person: number, value: number): void {
-    if (person >= this.values.length) {
-      let length = this.values.length;
-      while (length <= person) length *= 2;
-      const grown = new Int32Array(length).fill(this.fill);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[person] = value;
+/** Small integers per person (bucket numbers): half the memory. */
+export class PersonInts extends GrowingArray<Int32Array> {
+  constructor(fill: number) {
+    super((length) => new Int32Array(length), fill);
   }
 }
