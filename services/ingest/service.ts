@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../core/log";
-import { serveMetrics, type MetricsServer } from "../core/metrics-server";
+import { startMetricsListener, type MetricsListener } from "../core/metrics-server";
 import { loadGeoLookup, noGeolocation } from "./geo";
 import { IngestMetrics } from "./metrics";
 import { RedisQueueWriter } from "./queue-writer";
@@ -52,22 +52,24 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     },
   });
   let address: AddressInfo;
-  let metricsServer: MetricsServer | undefined;
+  let metricsListener: MetricsListener | undefined;
   try {
     address = await server.listen(settings.port, settings.host);
-    // Never on the public port: load balancers forward every path of that one.
-    if (settings.metricsPort > 0) metricsServer = await serveMetrics({ registry: metrics.registry, port: settings.metricsPort, host: settings.host });
   } catch (error) {
     if (server.server.listening) await server.drain(0);
     await queue.close();
     throw error;
   }
+  // Never on the public port: load balancers forward every path of that one. A failed listen is
+  // logged and retried; it never stops ingest from taking events.
+  if (settings.metricsPort > 0) {
+    metricsListener = await startMetricsListener({ registry: metrics.registry, port: settings.metricsPort, host: settings.host, portIsDefault: settings.metricsPortIsDefault, log });
+  }
   const stats = startStatsFlush(metrics.window, queue, settings.statsIntervalMs, log);
   const scheme = settings.tls ? "https" : "http";
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const metricsUrl = metricsServer ? `http://${host}:${metricsServer.port}` : undefined;
   log.info(
-    { url: `${scheme}://${host}:${address.port}`, metricsUrl, prefix: settings.pathPrefix || undefined, geoip: settings.geoip, tls: Boolean(settings.tls) },
+    { url: `${scheme}://${host}:${address.port}`, metricsUrl: metricsListener?.url, prefix: settings.pathPrefix || undefined, geoip: settings.geoip, tls: Boolean(settings.tls) },
     "ingest listening",
   );
   let stopping: Promise<{ drained: boolean }> | undefined;
@@ -77,12 +79,14 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     server,
     queue,
     metrics,
-    metricsUrl,
+    get metricsUrl() {
+      return metricsListener?.url;
+    },
     stop() {
       stopping ??= (async () => {
         const drained = await server.drain(settings.shutdownGraceMs);
         await stats.stop();
-        await metricsServer?.close();
+        await metricsListener?.close();
         await queue.close();
         return { drained };
       })();

@@ -89,6 +89,8 @@ export interface IngestSettings {
   port: number;
   /** Private port of `/metrics`; 0: not served. */
   metricsPort: number;
+  /** `METRICS_PORT` was not set: a taken default falls back to a port the OS picks. */
+  metricsPortIsDefault: boolean;
   host: string;
   redisUrl: string;
   tokens: string[];
@@ -122,6 +124,7 @@ export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): Ing
   return {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
+    metricsPortIsDefault: source.METRICS_PORT === undefined || source.METRICS_PORT === "",
     host: e.MIXSTACK_LISTEN_HOST,
     redisUrl: e.REDIS_URL,
     tokens: e.MIXSTACK_TOKEN,

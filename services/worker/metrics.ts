@@ -1,6 +1,4 @@
-import type { Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { serveMetrics as serveMetricsEndpoint } from "../core/metrics-server";
 
 /**
  * The worker's self-metrics: Prometheus counters and gauges (served on `/metrics`), and the window
@@ -77,9 +75,4 @@ export class WorkerMetrics {
     this.windowWrites = 0;
     return window;
   }
-}
-
-/** `/metrics` (Prometheus text) and `/healthz` (the loop is alive) on every address of `port`. */
-export async function serveMetrics(metrics: WorkerMetrics, port: number, healthy: () => boolean): Promise<Server> {
-  return (await serveMetricsEndpoint({ registry: metrics.registry, port, healthy })).server;
 }

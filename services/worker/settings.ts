@@ -37,8 +37,11 @@ const workerSchema = z.object({
   LOG_LEVEL: z.string().default("info"),
 });
 
-export type WorkerSettings = z.infer<typeof workerSchema>;
+export type WorkerSettings = z.infer<typeof workerSchema> & {
+  /** `METRICS_PORT` was not set: a taken default falls back to a port the OS picks. */
+  metricsPortIsDefault?: boolean;
+};
 
 export function readWorkerSettings(source: NodeJS.ProcessEnv = process.env): WorkerSettings {
-  return readSettings("worker", workerSchema, source);
+  return { ...readSettings("worker", workerSchema, source), metricsPortIsDefault: source.METRICS_PORT === undefined || source.METRICS_PORT === "" };
 }

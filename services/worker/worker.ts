@@ -1,10 +1,10 @@
-import type { Server } from "node:http";
 import { InfluxClient } from "../core/influx";
 import type { Logger } from "../core/log";
 import { backoffDelay, pause } from "./backoff";
 import { BatchProcessor, type BatchSummary } from "./batch";
 import { FieldTypes, isInfluxFieldType } from "./field-types";
-import { WorkerMetrics, serveMetrics } from "./metrics";
+import { startMetricsListener, type MetricsListener } from "../core/metrics-server";
+import { WorkerMetrics } from "./metrics";
 import { createRedisConnection, type RedisConnection } from "./redis-connection";
 import { PipelineSampler } from "./sampler";
 import type { WorkerSettings } from "./settings";
@@ -27,7 +27,7 @@ export class Worker {
   private readonly abort = new AbortController();
   private redis?: RedisConnection;
   private blocking?: RedisConnection;
-  private server?: Server;
+  private metricsListener?: MetricsListener;
   private sampler?: PipelineSampler;
   private loop?: Promise<void>;
   private lastAlive = Date.now();
@@ -83,7 +83,14 @@ export class Worker {
       appliedTtlSeconds: settings.WORKER_APPLIED_TTL_S,
     });
     if (settings.METRICS_PORT > 0) {
-      this.server = await serveMetrics(this.metrics, settings.METRICS_PORT, () => Date.now() - this.lastAlive < Math.max(60_000, settings.WORKER_BLOCK_MS * 5));
+      // `/metrics` and `/healthz` (the loop is alive); a failed listen is logged and retried, never fatal.
+      this.metricsListener = await startMetricsListener({
+        registry: this.metrics.registry,
+        port: settings.METRICS_PORT,
+        portIsDefault: settings.metricsPortIsDefault,
+        healthy: () => Date.now() - this.lastAlive < Math.max(60_000, settings.WORKER_BLOCK_MS * 5),
+        log,
+      });
     }
     this.sampler = new PipelineSampler({
       redis: this.redis,
@@ -95,7 +102,7 @@ export class Worker {
       intervalMs: settings.WORKER_SAMPLE_INTERVAL_MS,
     });
     this.sampler.start();
-    log.info({ consumer: group.consumer, db: settings.INFLUX_DB, metricsPort: settings.METRICS_PORT || undefined }, "worker started");
+    log.info({ consumer: group.consumer, db: settings.INFLUX_DB, metricsUrl: this.metricsListener?.url }, "worker started");
     this.loop = this.run(group, processor);
   }
 
@@ -106,7 +113,7 @@ export class Worker {
     this.blocking?.destroy();
     await this.loop;
     await this.sampler?.stop();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.metricsListener?.close();
     if (this.redis?.isOpen) await this.redis.close().catch(() => this.redis?.destroy());
     this.log.info("worker stopped");
   }

@@ -84,7 +84,7 @@ describe("abuse: services started side by side natively", () => {
   const ingestEnv = async () => ({ PORT: String(await freePort()), MIXSTACK_LISTEN_HOST: "127.0.0.1", REDIS_URL: redis.url, MIXSTACK_TOKEN: "t", MIXSTACK_GEOIP: "false" });
   const workerEnv = () => ({ REDIS_URL: redis.url, INFLUX_URL: influx.url, WORKER_CONSUMER: `native-${Math.random().toString(36).slice(2)}` });
 
-  it.fails("a worker and then an ingest, both without METRICS_PORT, both serve /metrics", async () => {
+  it("a worker and then an ingest, both without METRICS_PORT, both serve /metrics", async () => {
     const worker = await startNative("worker", workerEnv(), "worker started");
     let ingest: ManagedProcess | undefined;
     let ingestProblem = "";
@@ -107,7 +107,7 @@ describe("abuse: services started side by side natively", () => {
     expect(workerUrl).not.toBe(ingestUrl);
   });
 
-  it.fails.each(["worker", "ingest"] as const)(
+  it.each(["worker", "ingest"] as const)(
     "a %s whose METRICS_PORT is taken runs on, logs a structured error, and serves /metrics once the port is free",
     async (command) => {
       const port = await freePort();
