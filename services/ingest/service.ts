@@ -28,6 +28,7 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     url: settings.redisUrl,
     timeoutMs: settings.queueTimeoutMs,
     maxStreamLength: settings.maxStreamLength,
+    memoryPercent: settings.queueMemoryPercent,
     log,
     onBacklog: (length) => metrics.streamLength(length),
   });

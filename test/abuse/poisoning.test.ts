@@ -19,7 +19,7 @@ describe("abuse: poisoning", () => {
     influx = influxOf(pipeline);
   });
 
-  it.fails("keys ending in the type suffixes are refused, and a later string value stays readable", async () => {
+  it("keys ending in the type suffixes are refused, and a later string value stays readable", async () => {
     const poison = await track(pipeline, {
       event: "signup",
       properties: { token: pipeline.token, distinct_id: "mallory", $insert_id: "poison-1", plan: 1, "plan:string": 1, "plan:string:string": 1, "plan:string:string:string": 1 },
@@ -37,7 +37,7 @@ describe("abuse: poisoning", () => {
     expect(Object.values(stored)).toContain("pro");
   });
 
-  it.fails("an event dated 1971 does not move a person's first day: their events of today stay `new`", async () => {
+  it("an event dated 1971 does not move a person's first day: their events of today stay `new`", async () => {
     const today = (id: string) => ({ event: "visit", properties: { token: pipeline.token, distinct_id: "victim", $insert_id: id } });
     expect(verboseStatus(await track(pipeline, today("victim-1")))).toBe(1);
     await waitForDrained(pipeline);

@@ -18,7 +18,8 @@ export const WEEK_MS = 7 * DAY_MS;
 export { influxOf, residentBytes, waitForDrained };
 
 export async function startAbusePipeline(options: Partial<PipelineOptions> = {}): Promise<Pipeline> {
-  return startTestPipeline({ logLevel: "warn", ...options });
+  // Ingest with its defaults: "" is unset (the worker tests' pipeline turns the client budget off).
+  return startTestPipeline({ logLevel: "warn", ...options, ingestEnv: { MIXSTACK_CLIENT_MS_PER_SECOND: "", ...options.ingestEnv } });
 }
 
 /** One line of figures, for the record of what a run measured. */
