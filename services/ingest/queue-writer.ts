@@ -1,6 +1,7 @@
 import { createClient, ErrorReply, TimeoutError } from "redis";
 import { createHash } from "node:crypto";
 import { encodeEntry, redisKeys, type QueueEntry } from "../core/queue";
+import { parseRedisMemory, type RedisMemory } from "../core/redis-memory";
 import type { Logger } from "../core/log";
 import { admitWeeksSource } from "./history-weeks";
 
@@ -68,7 +69,7 @@ export class RedisQueueWriter implements QueueWriter {
   private readonly client;
   private length: number | undefined;
   /** `used_memory` and `maxmemory` at the last poll. */
-  private memory: { used: number; max: number } | undefined;
+  private memory: RedisMemory | undefined;
   private warnedNoMaxmemory = false;
   private readonly admitWeeksSha = createHash("sha1").update(admitWeeksSource).digest("hex");
   private backlogTimer?: NodeJS.Timeout;
@@ -215,7 +216,7 @@ export class RedisQueueWriter implements QueueWriter {
     try {
       const [length, info] = await this.deadline(Promise.all([this.client.xLen(redisKeys.stream), this.client.info("memory")]));
       this.length = length;
-      this.memory = parseMemoryInfo(String(info));
+      this.memory = parseRedisMemory(String(info));
       if (this.memory.max === 0 && this.options.memoryPercent !== undefined && !this.warnedNoMaxmemory) {
         this.warnedNoMaxmemory = true;
         this.options.log.warn("Redis has no maxmemory: backpressure counts stream entries only (MIXSTACK_MAX_STREAM_LENGTH)");
@@ -242,12 +243,6 @@ export class RedisQueueWriter implements QueueWriter {
       }
     }
   }
-}
-
-/** `used_memory` and `maxmemory` (0: no limit) of an `INFO memory` answer. */
-export function parseMemoryInfo(info: string): { used: number; max: number } {
-  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
-  return { used: field("used_memory"), max: field("maxmemory") };
 }
 
 function redactUrl(url: string): string {

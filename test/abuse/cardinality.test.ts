@@ -36,11 +36,12 @@ describe("abuse: a flood of random names", () => {
   let influx: InfluxClient;
 
   beforeAll(async () => {
-    pipeline = await startAbusePipeline();
+    // The flood stands for many clients: ingest's per-address budget (large-bodies.test.ts) would slow it down.
+    pipeline = await startAbusePipeline({ ingestEnv: { MIXSTACK_CLIENT_MS_PER_SECOND: "0" } });
     influx = influxOf(pipeline);
   });
 
-  it.fails("random property keys: field keys stay within the daily budget, and the worker and influxd stay small", async () => {
+  it("random property keys: field keys stay within the daily budget, and the worker and influxd stay small", async () => {
     const influxBefore = residentBytes(pipeline.influx.pid!);
     const workerBefore = residentBytes(pipeline.workers[0]!.pid!);
     const keysBefore = await fieldKeyCount(influx, pipeline.database);
@@ -68,13 +69,14 @@ describe("abuse: a flood of random names", () => {
     });
 
     // 20 events of 250 new keys fill the day's 5,000; the other 80 are dead-lettered.
-    expect(keysAfter - keysBefore).toBeLessThanOrEqual(5000);
+    // Plus `insert_id` and `distinct_id`, the worker's own columns.
+    expect(keysAfter - keysBefore).toBeLessThanOrEqual(5000 + 2);
     expect(await metric(pipeline.workerMetricsUrls[0]!, "mixstack_worker_budget_refusals_total")).toBe(KEYED_EVENTS - 20);
     expect(influxAfter - influxBefore).toBeLessThan(100 * MB);
     expect(workerAfter - workerBefore).toBeLessThan(100 * MB);
   });
 
-  it.fails("random event names and tag values: series stay within the daily budget, the flood's events are dead-lettered and counted", async () => {
+  it("random event names and tag values: series stay within the daily budget, the flood's events are dead-lettered and counted", async () => {
     const names = randomNames(NAMES, 7);
     const junk = randomNames(NAMES, 11, 6);
     for (let start = 0; start < NAMES; start += 500) {

@@ -21,7 +21,7 @@ describe("abuse: $append and $union on one profile", () => {
     pipeline = await startAbusePipeline();
   });
 
-  it.fails("the time Redis spends on the N-th request of appends to one list is about that of the first", async () => {
+  it("the time Redis spends on the N-th request of appends to one list is about that of the first", async () => {
     const redis = await redisClient(pipeline.redis.url);
     await redis.configSet("slowlog-log-slower-than", "0");
     await redis.configSet("slowlog-max-len", "10000");
@@ -53,8 +53,9 @@ describe("abuse: $append and $union on one profile", () => {
     const [first] = scriptMicros;
     const last = scriptMicros[scriptMicros.length - 1]!;
     expect(first).toBeGreaterThan(0);
-    // Linear: the last request costs what the first did (within a factor 2, plus 5 ms of noise).
-    expect(last).toBeLessThanOrEqual(2 * first! + 5_000);
+    // Linear: the last request costs what the first did, within the noise of a shared machine (a
+    // factor 3 of the first or of 10 ms); before, the fourth cost 7 times the first (656 → 4,718 ms).
+    expect(last).toBeLessThanOrEqual(3 * Math.max(first!, 10_000));
     expect(Math.max(...trackMs)).toBeLessThan(1000);
   });
 });

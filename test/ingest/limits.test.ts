@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseMemoryInfo } from "../../services/ingest/queue-writer";
+import { parseRedisMemory } from "../../services/core/redis-memory";
 import type { RunningIngest } from "../../services/ingest/service";
 import { waitFor } from "../../services/dev/ports";
 import { redisClient, startTestRedis } from "../harness/services";
@@ -52,7 +52,7 @@ describe("backpressure on Redis' memory", () => {
     ["a Redis with a limit", "# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nmaxmemory:2097152\r\n", { used: 1048576, max: 2097152 }],
     ["a Redis without", "used_memory:5000\r\nmaxmemory:0\r\n", { used: 5000, max: 0 }],
   ])("reads used_memory and maxmemory of %s", (_name, info, expected) => {
-    expect(parseMemoryInfo(info)).toEqual(expected);
+    expect(parseRedisMemory(info)).toEqual(expected);
   });
 
   let ingest: RunningIngest;
@@ -65,7 +65,7 @@ describe("backpressure on Redis' memory", () => {
   });
 
   const track = () => send(`${ingest.url}/track?verbose=1&data=${encodeURIComponent(b64({ event: "m", properties: { token: TOKEN } }))}`);
-  const used = async () => parseMemoryInfo(await redis.info("memory")).used;
+  const used = async () => parseRedisMemory(await redis.info("memory")).used;
 
   it("answers 503 with Retry-After above 60 % of maxmemory, and accepts again below, without a restart", async () => {
     await redis.configSet("maxmemory", String(Math.floor((await used()) * 1.4)));
