@@ -32,6 +32,10 @@ export const redisKeys = {
   historyWeeks: "mx:weeks",
   /** New weeks let in during one clock minute (expires after two). */
   newWeeksOfMinute: (minute: number) => `mx:limits:new_weeks:${minute}`,
+  /** Set of the names of one kind the worker let in: `event`, `property`, `tag:<tag key>` (daily budgets). */
+  names: (kind: string) => `mx:names:${kind}`,
+  /** New names of one kind let in on one UTC day (`YYYY-MM-DD`; expires after two days). */
+  nameBudget: (kind: string, day: string) => `mx:budget:${kind}:${day}`,
 } as const;
 
 /** `key` is URI-encoded so that a `:` in a group key cannot make two groups share a name. */

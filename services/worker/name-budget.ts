@@ -1,4 +1,4 @@
-import type { EventItem } from "../core/queue";
+import { redisKeys, type EventItem } from "../core/queue";
 import type { RedisConnection } from "./redis-connection";
 import { RedisScript } from "./redis-script";
 import { isTagProperty, toTagValue, type EventSchema } from "./schema";
@@ -27,8 +27,8 @@ export const DEFAULT_NAME_BUDGET: NameBudgetLimits = { eventNamesPerDay: 1000, p
 /** Known names remembered in memory; past it the memory is emptied (Redis still knows them). */
 const KNOWN_KEPT = 200_000;
 
-export const namesKey = (kind: NameKind) => `mx:names:${kind}`;
-export const budgetKey = (kind: NameKind, day: string) => `mx:budget:${kind}:${day}`;
+export const namesKey = (kind: NameKind) => redisKeys.names(kind);
+export const budgetKey = (kind: NameKind, day: string) => redisKeys.nameBudget(kind, day);
 
 /**
  * KEYS: per kind its set and today's counter. ARGV: per kind the budget, the count n, then n names.
