@@ -70,12 +70,6 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
   };
 }
 
-/**
- * Default metrics ports, one per service, so that services started side by side on one host (as the
- * docs' native quick start does) never compete for one. The containers set `METRICS_PORT` themselves.
- */
-export const DEFAULT_METRICS_PORTS = { ingest: 9464, worker: 9465, scheduler: 9466 } as const;
-
 export interface MetricsListenerOptions extends MetricsServerOptions {
   log: Logger;
   /**
