@@ -51,23 +51,23 @@ export class IngestServer {
 
   constructor(private readonly options: IngestServerOptions) {
     const { settings } = options;
-    const serverOptions = { maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: settings.keepAliveTimeoutMs };
+    const serverOptions = { maxHeaderSize: settings.MIXSTACK_MAX_HEADER_BYTES, keepAliveTimeout: settings.MIXSTACK_KEEP_ALIVE_TIMEOUT_MS };
     const handler = (request: IncomingMessage, response: ServerResponse) => this.handle(request, response);
     this.server = settings.tls
       ? createHttpsServer({ ...serverOptions, cert: settings.tls.cert, key: settings.tls.key }, handler)
       : createHttpServer(serverOptions, handler);
-    this.server.keepAliveTimeout = settings.keepAliveTimeoutMs;
-    this.server.requestTimeout = settings.requestTimeoutMs;
-    this.server.headersTimeout = Math.min(60_000, settings.requestTimeoutMs);
+    this.server.keepAliveTimeout = settings.MIXSTACK_KEEP_ALIVE_TIMEOUT_MS;
+    this.server.requestTimeout = settings.MIXSTACK_REQUEST_TIMEOUT_MS;
+    this.server.headersTimeout = Math.min(60_000, settings.MIXSTACK_REQUEST_TIMEOUT_MS);
     this.server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
     // Above the cap requests are answered 429 (and their connection closed); far above it, Node
     // drops new connections unanswered.
-    this.server.maxConnections = settings.maxConnections * 2;
+    this.server.maxConnections = settings.MIXSTACK_MAX_CONNECTIONS * 2;
     this.server.on(settings.tls ? "secureConnection" : "connection", (socket: Socket) => {
       this.connections++;
       socket.once("close", () => this.connections--);
     });
-    if (settings.clientMsPerSecond > 0) this.budget = new ClientBudget(settings.clientMsPerSecond, settings.clientBurstMs);
+    if (settings.MIXSTACK_CLIENT_MS_PER_SECOND > 0) this.budget = new ClientBudget(settings.MIXSTACK_CLIENT_MS_PER_SECOND, settings.MIXSTACK_CLIENT_BURST_MS);
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -122,7 +122,7 @@ export class IngestServer {
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = request.url ?? "/";
     const mark = url.indexOf("?");
-    const route = matchRoute(mark === -1 ? url : url.slice(0, mark), this.options.settings.pathPrefix);
+    const route = matchRoute(mark === -1 ? url : url.slice(0, mark), this.options.settings.MIXSTACK_PATH_PREFIX);
     if (request.method === "OPTIONS") {
       response.writeHead(204, { ...preflightHeaders(request.headers), "Content-Length": "0", ...this.connectionHeader() });
       response.end();
@@ -165,8 +165,8 @@ export class IngestServer {
       const headers = { ...reply.headers, "Retry-After": String(retryAfterSeconds) };
       return this.send(request, response, { ...reply, headers }, route, 0, new Map([[problem.reason, 1]]), close || large);
     };
-    if (this.connections > settings.maxConnections) {
-      return refuse(new Rejection("too_many_connections", "", `more than ${settings.maxConnections} open connections; retry later`, { status: 429 }), 1, true);
+    if (this.connections > settings.MIXSTACK_MAX_CONNECTIONS) {
+      return refuse(new Rejection("too_many_connections", "", `more than ${settings.MIXSTACK_MAX_CONNECTIONS} open connections; retry later`, { status: 429 }), 1, true);
     }
     // `/import` with an API secret or a service account (not the public token) is trusted: a larger
     // body limit, and no per-address budget (a backfill runs from one machine).
@@ -206,18 +206,18 @@ export class IngestServer {
       rejected.set(reason, (rejected.get(reason) ?? 0) + prepared.accepted);
       return this.send(request, response, reply, route, 0, rejected);
     };
-    const weeks = settings.newWeeksPerMinute > 0 ? unknownWeeks(prepared.entry, this.knownWeeks) : [];
-    if (weeks.length > settings.newWeeksPerMinute) {
-      const message = `the request reaches ${weeks.length} new weeks of history, more than ${settings.newWeeksPerMinute} a minute (MIXSTACK_NEW_WEEKS_PER_MINUTE); send older history a few weeks per request`;
+    const weeks = settings.MIXSTACK_NEW_WEEKS_PER_MINUTE > 0 ? unknownWeeks(prepared.entry, this.knownWeeks) : [];
+    if (weeks.length > settings.MIXSTACK_NEW_WEEKS_PER_MINUTE) {
+      const message = `the request reaches ${weeks.length} new weeks of history, more than ${settings.MIXSTACK_NEW_WEEKS_PER_MINUTE} a minute (MIXSTACK_NEW_WEEKS_PER_MINUTE); send older history a few weeks per request`;
       return refusedAll("too_many_new_weeks", prepared.failure(400, message));
     }
     if (weeks.length > 0) {
-      const admission = await queue.admitWeeks(weeks, settings.newWeeksPerMinute);
+      const admission = await queue.admitWeeks(weeks, settings.MIXSTACK_NEW_WEEKS_PER_MINUTE);
       if (admission instanceof QueueFailure) {
         return refusedAll(admission.reason, prepared.failure(503, `a temporary failure occurred: ${admission.detail}`, RETRY_AFTER_UNAVAILABLE));
       }
       if (!admission.admitted) {
-        const message = `too many new weeks of history this minute (MIXSTACK_NEW_WEEKS_PER_MINUTE: ${settings.newWeeksPerMinute}); retry later`;
+        const message = `too many new weeks of history this minute (MIXSTACK_NEW_WEEKS_PER_MINUTE: ${settings.MIXSTACK_NEW_WEEKS_PER_MINUTE}); retry later`;
         return refusedAll("new_weeks_budget", prepared.failure(429, message, admission.retryAfterSeconds));
       }
       for (const week of weeks) this.knownWeeks.add(week);
@@ -264,7 +264,7 @@ export class IngestServer {
     const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
     const status = tooLarge ? 431 : 400;
     const body = tooLarge
-      ? `request line and headers exceed the limit of ${this.options.settings.maxHeaderBytes} bytes`
+      ? `request line and headers exceed the limit of ${this.options.settings.MIXSTACK_MAX_HEADER_BYTES} bytes`
       : "malformed HTTP request";
     const reason = tooLarge ? "Request Header Fields Too Large" : "Bad Request";
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
