@@ -57,7 +57,7 @@ describe("abuse: a flood of large bodies", () => {
       return latencies;
     };
     // The same probes without the flood first: what the machine gives right now (it is shared).
-    const quiet = await probe(Date.now() + 2_000, "quiet");
+    const quiet = await probe(Date.now() + 4_000, "quiet");
     const attack = flood(pipeline.ingestUrl!, pipeline.token);
     let peak = rssBefore;
     const sampler = setInterval(() => (peak = Math.max(peak, residentBytes(ingestPid))), 50);
