@@ -326,7 +326,7 @@ function cpuSeconds(pipeline: Pipeline): Record<string, number> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "mixstack-bench-"));
   const nodeOptions = options["service-node-options"] ? { NODE_OPTIONS: options["service-node-options"] } : {};
-  const pipeline = await startPipeline({ dir, token: TOKEN, workers: WORKERS, ingestEnv: { MIXSTACK_GEOIP: "false", ...nodeOptions }, workerEnv: nodeOptions });
+  const pipeline = await startPipeline({ dir, token: TOKEN, workers: WORKERS, ingestEnv: { MIXSTACK_GEOIP: "false", MIXSTACK_CLIENT_MS_PER_SECOND: "1000000", MIXSTACK_CLIENT_BURST_MS: "1000000", ...nodeOptions }, workerEnv: nodeOptions });
   try {
     if (!pipeline.ingestUrl) throw new Error("this build has no ingest");
     const influx = new InfluxClient({ url: pipeline.influx.url, timeoutMs: 120_000 });

@@ -28,12 +28,27 @@ export const redisKeys = {
   firstSeen: "mx:first_seen",
   /** Marks a stream entry whose profile operations were applied (exactly-once effect on re-delivery). */
   applied: (entryId: string) => `mx:applied:${entryId}`,
+  /** Set of the weeks of history (Monday-aligned, numbered from 1970) that ingest let events into (`MIXSTACK_NEW_WEEKS_PER_MINUTE`). */
+  historyWeeks: "mx:weeks",
+  /** New weeks let in during one clock minute (expires after two). */
+  newWeeksOfMinute: (minute: number) => `mx:limits:new_weeks:${minute}`,
+  /** Set of the names of one kind the worker let in: `event`, `property`, `tag:<tag key>` (daily budgets). */
+  names: (kind: string) => `mx:names:${kind}`,
+  /** New names of one kind let in on one UTC day (`YYYY-MM-DD`; expires after two days). */
+  nameBudget: (kind: string, day: string) => `mx:budget:${kind}:${day}`,
 } as const;
 
 /** `key` is URI-encoded so that a `:` in a group key cannot make two groups share a name. */
 export function groupMember(groupKey: string, groupId: string): string {
   return `${encodeURIComponent(groupKey)}:${groupId}`;
 }
+
+/**
+ * Endings of the field names the worker makes for a property whose type changed (`plan:float`) or
+ * whose name is one of its own columns (`time:property`); ingest refuses event properties whose
+ * name ends in one, so that no client can take those names from the real properties.
+ */
+export const RESERVED_KEY_SUFFIXES: readonly string[] = [":float", ":integer", ":string", ":boolean", ":property"];
 
 /** A tracked or imported event, validated and normalised by ingest. */
 export interface EventItem {

@@ -1,11 +1,11 @@
-import type { EventItem } from "../core/queue";
+import { RESERVED_KEY_SUFFIXES, type EventItem } from "../core/queue";
 import { normaliseAddress } from "./client-ip";
 import type { GeoLocation, GeoLookup } from "./geo";
 import { contentInsertId } from "./insert-id";
 import { cleanName, cleanProperties, isPlainObject, truncate } from "./properties";
 import { quoteForMessage, Rejection } from "./rejection";
 import type { Limits } from "./settings";
-import { EARLIEST_EVENT_MS, FUTURE_TOLERANCE_MS, toEpochMs } from "./time";
+import { beforeHistory, EARLIEST_EVENT_MS, FUTURE_TOLERANCE_MS, historyFloor, toEpochMs } from "./time";
 
 /**
  * Turns one event object of a `/track` or `/import` payload into the `EventItem` the worker
@@ -72,6 +72,8 @@ export function normaliseEvent(raw: unknown, context: EventContext): EventItem |
 
   const cleaned = cleanProperties(properties, limits, "properties", RESERVED);
   if (cleaned instanceof Rejection) return cleaned;
+  const reserved = reservedKeyProblem(cleaned.value);
+  if (reserved) return reserved;
   if (cleaned.bytes > limits.maxEventBytes) {
     return new Rejection("too_large", "properties", `event is larger than ${limits.maxEventBytes} bytes`);
   }
@@ -83,7 +85,8 @@ export function normaliseEvent(raw: unknown, context: EventContext): EventItem |
     const target = cleaned.value;
     if (location.city && target.$city === undefined) target.$city = location.city;
     if (location.region && target.$region === undefined) target.$region = location.region;
-    if (location.countryCode && target.mp_country_code === undefined) target.mp_country_code = location.countryCode;
+    // The country is a tag (one series per value): where GeoIP knows it, a sent value does not count.
+    if (location.countryCode) target.mp_country_code = location.countryCode;
   }
 
   return { event, time: time.stored, insertId, distinctId, properties: cleaned.value };
@@ -119,7 +122,26 @@ function eventTime(value: unknown, context: EventContext): { sent: number; store
     const days = Math.round(limits.trackMaxAgeMs / 86_400_000);
     return new Rejection("too_old", "properties.time", `older than ${days} days; send old events to /import`);
   }
+  const floor = historyFloor(limits.history, now);
+  if (ms < floor) return beforeHistory(floor, "properties.time");
   return { sent: ms, stored: ms };
+}
+
+/**
+ * A property named like a field the worker's type policy makes (`plan:string` beside a numeric
+ * `plan`, docs/worker.md) could take that name from the real property, whose values would then be
+ * lost: such names are refused.
+ */
+function reservedKeyProblem(properties: Record<string, unknown>): Rejection | undefined {
+  for (const key in properties) {
+    const colon = key.lastIndexOf(":");
+    if (colon === -1) continue;
+    const suffix = key.slice(colon);
+    if (RESERVED_KEY_SUFFIXES.includes(suffix)) {
+      return new Rejection("reserved_name", `properties.${key}`, `ends in "${suffix}", which is reserved for properties whose type changed`);
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -31,24 +31,40 @@ export interface Payload {
 
 const noFields: Record<string, string> = Object.freeze(Object.create(null));
 
-export function extractPayload(source: PayloadSource, maxItems: number): Payload | Rejection {
+/**
+ * `tokens`: the request must name one of them somewhere (`/track`, `/engage`, `/groups`, whose items
+ * carry the token): a large payload that contains none is refused before `JSON.parse`, the one
+ * expensive step, since every item of it would be refused anyway.
+ */
+export function extractPayload(source: PayloadSource, maxItems: number, tokens?: readonly string[]): Payload | Rejection {
   const { body } = source;
   if (body.length > 0 && !isBlank(body)) {
     if (!isUtf8(body)) return new Rejection("bad_utf8", "body", "not valid UTF-8");
     const text = body.toString("utf8");
-    if (looksLikeJsonBody(source.contentType, text)) return parseJsonBody(text, source.contentType, maxItems);
+    if (looksLikeJsonBody(source.contentType, text)) {
+      return withoutToken(text, tokens, "body") ?? parseJsonBody(text, source.contentType, maxItems);
+    }
     const form = parseForm(text.trim());
     if (form.malformed.includes("data")) return new Rejection("bad_encoding", "data", "invalid percent-encoding or not UTF-8");
-    if (form.values.data !== undefined) return fromData(form.values.data, form.values, maxItems);
+    if (form.values.data !== undefined) return fromData(form.values.data, form.values, maxItems, tokens);
     if (source.query.data === undefined) return new Rejection("missing_data", "data", "missing or empty");
   }
   if (source.malformedQuery.includes("data")) return new Rejection("bad_encoding", "data", "invalid percent-encoding or not UTF-8");
-  if (source.query.data !== undefined) return fromData(source.query.data, noFields, maxItems);
+  if (source.query.data !== undefined) return fromData(source.query.data, noFields, maxItems, tokens);
   return new Rejection("missing_data", "data", "missing or empty");
 }
 
-function fromData(data: string, formFields: Record<string, string>, maxItems: number): Payload | Rejection {
-  const decoded = decodeDataParam(data);
+/** Payloads shorter than this are parsed in any case: their items get their own, precise, errors. */
+export const TOKEN_PRECHECK_BYTES = 16 * 1024;
+
+function withoutToken(text: string, tokens: readonly string[] | undefined, field: string): Rejection | undefined {
+  if (tokens === undefined || text.length < TOKEN_PRECHECK_BYTES) return undefined;
+  for (const token of tokens) if (text.includes(token)) return undefined;
+  return new Rejection("unknown_token", field, "names no project token of this server", { label: `token (${field})` });
+}
+
+function fromData(data: string, formFields: Record<string, string>, maxItems: number, tokens?: readonly string[]): Payload | Rejection {
+  const decoded = decodeDataParam(data, tokens);
   if (decoded instanceof Rejection) return decoded;
   const items = asItems(decoded, maxItems, "data");
   if (items instanceof Rejection) return items;
@@ -56,11 +72,11 @@ function fromData(data: string, formFields: Record<string, string>, maxItems: nu
 }
 
 /** Decodes one `data` value: raw JSON when it starts with `{` or `[`, otherwise base64 of JSON. */
-export function decodeDataParam(data: string): unknown | Rejection {
+export function decodeDataParam(data: string, tokens?: readonly string[]): unknown | Rejection {
   const trimmed = data.trim();
   if (trimmed.length === 0) return new Rejection("missing_data", "data", "missing or empty");
   const first = trimmed.charCodeAt(0);
-  if (first === 0x7b /* { */ || first === 0x5b /* [ */) return parseJson(trimmed, "data");
+  if (first === 0x7b /* { */ || first === 0x5b /* [ */) return withoutToken(trimmed, tokens, "data") ?? parseJson(trimmed, "data");
   // Form decoding turned the Node SDK's unencoded `+` into spaces; base64 has no spaces.
   const base64 = trimmed.includes(" ") ? trimmed.replace(/ /g, "+") : trimmed;
   const bytes = decodeBase64(base64);
@@ -68,7 +84,7 @@ export function decodeDataParam(data: string): unknown | Rejection {
   if (!isUtf8(bytes)) return new Rejection("bad_utf8", "data", "decoded base64 is not valid UTF-8");
   const text = bytes.toString("utf8");
   if (text.trim().length === 0) return new Rejection("missing_data", "data", "missing or empty");
-  return parseJson(text, "data");
+  return withoutToken(text, tokens, "data") ?? parseJson(text, "data");
 }
 
 /**
@@ -98,8 +114,58 @@ export function isBase64(text: string): boolean {
  */
 export const MAX_JSON_CONTAINERS = 200_000;
 
-/** A 413 when `text` has more `{`/`[` than the limit; free for any text shorter than the limit. */
+/**
+ * The most object keys one request may hold: 200 per item of a full batch. Keys cost `JSON.parse`
+ * more than any other byte (each distinct one is a new property name: 1 MiB of them took 60-100 ms,
+ * 10 MiB 0.7-1.3 s), so they are counted too, by their `:` (every key has one; colons inside
+ * strings count as well, which only errs on the safe side).
+ */
+export const MAX_JSON_KEYS = 400_000;
+
+/**
+ * The most keys one JSON object of a large payload may have. No object of the data model has more
+ * than `MIXSTACK_MAX_PROPERTIES` (255) plus a few reserved keys, so such an object is refused with
+ * its item anyway; in a large payload it is refused before parsing, since one object of many
+ * distinct keys is the most expensive thing `JSON.parse` can be given (1 MiB of them: 50-100 ms of
+ * ingest's one thread). The whole request is refused (413: mixpanel-browser halves its batch).
+ */
+export const MAX_OBJECT_KEYS = 1000;
+/** Payloads up to this size are parsed without the scan (every browser batch; they are cheap). */
+export const OBJECT_SCAN_BYTES = 64 * 1024;
+
+/**
+ * Whether some object of `text` has more than `limit` keys, by one pass over the structure (strings
+ * skipped with `indexOf`): about 1 ms per 500 KB of ordinary events, a fraction of `JSON.parse`.
+ * Text that is not JSON is left to the parser, which says what is wrong with it.
+ */
+export function hasWideObject(text: string, limit: number): boolean {
+  const keys: number[] = [];
+  let depth = -1;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text.charCodeAt(index);
+    if (char === 0x22 /* " */) {
+      let end = text.indexOf('"', index + 1);
+      for (;;) {
+        if (end === -1) return false;
+        let backslashes = 0;
+        while (text.charCodeAt(end - 1 - backslashes) === 0x5c /* \ */) backslashes += 1;
+        if (backslashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      index = end;
+    } else if (char === 0x7b /* { */) keys[++depth] = 0;
+    else if (char === 0x5b /* [ */) keys[++depth] = -1;
+    else if (char === 0x7d /* } */ || char === 0x5d /* ] */) depth -= 1;
+    else if (char === 0x3a /* : */ && depth >= 0 && keys[depth]! >= 0 && ++keys[depth]! > limit) return true;
+  }
+  return false;
+}
+
+/** A 413 when `text` has more `{`/`[` or more `:` than the limits, or (when large) an object of too many keys. */
 function tooManyContainers(text: string, field: string): Rejection | undefined {
+  if (text.length > OBJECT_SCAN_BYTES && hasWideObject(text, MAX_OBJECT_KEYS)) {
+    return new Rejection("too_many_keys", field, `holds an object of more than ${MAX_OBJECT_KEYS} keys`, { status: 413 });
+  }
   if (text.length <= MAX_JSON_CONTAINERS) return undefined;
   let count = 0;
   for (const bracket of ["{", "["]) {
@@ -108,6 +174,11 @@ function tooManyContainers(text: string, field: string): Rejection | undefined {
         return new Rejection("too_many_containers", field, `holds more than ${MAX_JSON_CONTAINERS} JSON objects and arrays`, { status: 413 });
       }
     }
+  }
+  if (text.length <= MAX_JSON_KEYS) return undefined;
+  let keys = 0;
+  for (let at = text.indexOf(":"); at !== -1; at = text.indexOf(":", at + 1)) {
+    if (++keys > MAX_JSON_KEYS) return new Rejection("too_many_containers", field, `holds more than ${MAX_JSON_KEYS} JSON object keys`, { status: 413 });
   }
   return undefined;
 }

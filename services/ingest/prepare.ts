@@ -56,20 +56,28 @@ export interface Prepared {
   rejected: Map<string, number>;
   /** The reply once `entry` is written (or right away when there is no entry). */
   reply: Reply;
-  /** The reply when the entry could not be written (queue down, slow or full). */
-  failure: (status: number, message: string, retryAfterSeconds: number) => Reply;
+  /** The reply when the entry is not written after all (queue down, slow or full; a limit), with `Retry-After` when given. */
+  failure: (status: number, message: string, retryAfterSeconds?: number) => Reply;
 }
 
 export function prepareIngest(request: IngestRequest, dependencies: IngestDependencies): Prepared {
   const { route } = request;
+  const contentType = String(request.headers["content-type"] ?? "").toLowerCase();
+  const authorization = header(request.headers.authorization);
+  // Credentials in the header or the query are checked before the body is parsed; only a form body
+  // can still carry them (`api_key`), and that one is parsed first, under the small body limit.
+  if (route === "import" && (authorization !== undefined || request.query.values.api_key !== undefined)) {
+    const early = authoriseImport(authorization, request.query.values, dependencies.credentials);
+    if (!early.ok) {
+      const strict = isStrict(route, request.query.values, new Rejection("unread", "", ""), request.headers);
+      return refusedRequest(strict ? strictErrorReply(401, "Invalid credentials") : legacyReply(replyFormat(request.query.values), 401, "Invalid credentials"), early.reason);
+    }
+  }
   const payload = extractPayload(
-    {
-      query: request.query.values,
-      malformedQuery: request.query.malformed,
-      contentType: String(request.headers["content-type"] ?? "").toLowerCase(),
-      body: request.body,
-    },
+    { query: request.query.values, malformedQuery: request.query.malformed, contentType, body: request.body },
     dependencies.limits.maxItems,
+    // `/import` is authenticated by credentials, and its events may leave the token out.
+    route === "import" ? undefined : dependencies.credentials.tokens,
   );
   const params = payload instanceof Rejection ? request.query.values : withFormFields(request.query.values, payload.formFields);
   const format = replyFormat(params);
@@ -77,7 +85,7 @@ export function prepareIngest(request: IngestRequest, dependencies: IngestDepend
 
   let authenticated = false;
   if (route === "import") {
-    const auth = authoriseImport(header(request.headers.authorization), params, dependencies.credentials);
+    const auth = authoriseImport(authorization, params, dependencies.credentials);
     if (!auth.ok) return refusedRequest(strict ? strictErrorReply(401, "Invalid credentials") : legacyReply(format, 401, "Invalid credentials"), auth.reason);
     authenticated = true;
   }
@@ -122,9 +130,9 @@ export function prepareIngest(request: IngestRequest, dependencies: IngestDepend
   const reply = strict
     ? strictImportReply(succeeded, failed)
     : legacyReply(format, 200, succeeded > 0 ? null : (firstError ?? "data, missing or empty"));
-  const failure = (status: number, message: string, retryAfterSeconds: number): Reply => {
+  const failure = (status: number, message: string, retryAfterSeconds?: number): Reply => {
     const base = strict ? strictErrorReply(status, message) : legacyReply(format, status, message);
-    return { ...base, headers: { ...base.headers, "Retry-After": String(retryAfterSeconds) } };
+    return retryAfterSeconds === undefined ? base : { ...base, headers: { ...base.headers, "Retry-After": String(retryAfterSeconds) } };
   };
   return { entry, accepted: accepted.length, ignored, rejected, reply, failure };
 }

@@ -4,7 +4,7 @@ import type { GeoLocation, GeoLookup } from "./geo";
 import { cleanName, cleanProperties, isPlainObject, truncate } from "./properties";
 import { Rejection } from "./rejection";
 import type { Limits } from "./settings";
-import { EARLIEST_EVENT_MS, toEpochMs } from "./time";
+import { beforeHistory, EARLIEST_EVENT_MS, historyFloor, toEpochMs } from "./time";
 
 /**
  * Turns one `/engage` or `/groups` update into the `ProfileUpdate`/`GroupUpdate` the worker applies
@@ -70,6 +70,9 @@ function updateCommon(
   if (raw.$time !== undefined && raw.$time !== null && raw.$time !== "") {
     const ms = toEpochMs(raw.$time);
     if (ms === undefined || ms < EARLIEST_EVENT_MS) return new Rejection("bad_time", "$time", "not a time in seconds or milliseconds after 1971");
+    // Each applied operation is a `profile_updates` point at this time: old ones would open shards too.
+    const floor = historyFloor(context.limits.history, context.now);
+    if (ms < floor) return beforeHistory(floor, "$time");
     time = Math.min(ms, context.now);
   }
   const ignoreTime = raw.$ignore_time === true || raw.$ignore_time === "true" || raw.$ignore_time === 1;

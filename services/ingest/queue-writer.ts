@@ -1,7 +1,10 @@
+import { createHash } from "node:crypto";
 import { ErrorReply, TimeoutError } from "redis";
 import { encodeEntry, redisKeys, type QueueEntry } from "../core/queue";
+import { parseRedisMemory, type RedisMemory } from "../core/redis-memory";
 import type { Logger } from "../core/log";
 import { createRedisClient, redactUrl } from "../core/redis";
+import { admitWeeksSource } from "./history-weeks";
 
 /**
  * Writes stream entries with XADD, the one place ingest talks to Redis. A write either succeeds or
@@ -9,7 +12,9 @@ import { createRedisClient, redactUrl } from "../core/redis";
  * commands while offline), slow (our own deadline: node-redis' command timeout stops counting once
  * a command is on the socket) or too far behind (`XLEN` above the bound: backpressure instead of
  * filling Redis' memory; the stream is never trimmed, that would drop events the worker has not
- * written yet). node-redis reconnects by itself when Redis returns.
+ * written yet), or Redis' memory above `memoryPercent` of its `maxmemory` (`INFO memory`): the rest
+ * is the worker's headroom, for the state it writes while it drains). node-redis reconnects by
+ * itself when Redis returns.
  *
  * A write that missed its deadline may still complete later (the command was sent): the client was
  * told 503 and sends again, and the worker stores the event once thanks to its `$insert_id`.
@@ -24,8 +29,13 @@ export class QueueFailure {
   ) {}
 }
 
+/** What the weeks' budget said: let in, or not this minute (then nothing was recorded). */
+export type WeeksAdmission = { admitted: true } | { admitted: false; retryAfterSeconds: number };
+
 export interface QueueWriter {
   write(entry: QueueEntry, options?: { ignoreBackpressure?: boolean }): Promise<string | QueueFailure>;
+  /** Lets `weeks` of history in if this minute's budget of new ones takes them all. */
+  admitWeeks(weeks: readonly number[], perMinute: number): Promise<WeeksAdmission | QueueFailure>;
   /** Connected and answering. */
   readonly ready: boolean;
   /** Last `XLEN` seen, `undefined` before the first. */
@@ -37,7 +47,9 @@ export interface RedisQueueOptions {
   url: string;
   timeoutMs: number;
   maxStreamLength: number;
-  /** How often `XLEN` is read; a write never waits for it. */
+  /** Share (%) of Redis' `maxmemory` above which writes get backpressure; ignored when Redis has no `maxmemory`. */
+  memoryPercent?: number;
+  /** How often `XLEN` and `INFO memory` are read; a write never waits for them. */
   backlogIntervalMs?: number;
   log: Logger;
   onBacklog?: (length: number) => void;
@@ -52,6 +64,10 @@ export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 export class RedisQueueWriter implements QueueWriter {
   private readonly client;
   private length: number | undefined;
+  /** `used_memory` and `maxmemory` at the last poll. */
+  private memory: RedisMemory | undefined;
+  private warnedNoMaxmemory = false;
+  private readonly admitWeeksSha = createHash("sha1").update(admitWeeksSource).digest("hex");
   private backlogTimer?: NodeJS.Timeout;
   private polling = false;
   private down = false;
@@ -107,6 +123,9 @@ export class RedisQueueWriter implements QueueWriter {
     if (!options.ignoreBackpressure && this.length !== undefined && this.length >= this.options.maxStreamLength) {
       return new QueueFailure("backpressure", `queue backlog above ${this.options.maxStreamLength} entries`);
     }
+    if (!options.ignoreBackpressure && this.memoryFull()) {
+      return new QueueFailure("backpressure", `queue memory above ${this.options.memoryPercent}% of its maxmemory`);
+    }
     const fields = encodeEntry(entry);
     const bytes = fields.items!.length;
     if (this.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) return new QueueFailure("queue_timeout", "queue did not answer in time");
@@ -128,6 +147,33 @@ export class RedisQueueWriter implements QueueWriter {
         this.lastRefusalLog = Date.now();
         this.options.log.warn({ err: error.message }, "queue refused a write");
       }
+      return new QueueFailure("queue_unavailable", "queue unavailable");
+    }
+  }
+
+  private memoryFull(): boolean {
+    const { memory } = this;
+    const percent = this.options.memoryPercent;
+    return percent !== undefined && memory !== undefined && memory.max > 0 && memory.used * 100 >= memory.max * percent;
+  }
+
+  async admitWeeks(weeks: readonly number[], perMinute: number): Promise<WeeksAdmission | QueueFailure> {
+    if (!this.client.isReady) return new QueueFailure("queue_unavailable", "queue unavailable");
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000);
+    const tail = ["2", redisKeys.historyWeeks, redisKeys.newWeeksOfMinute(minute), String(perMinute), ...weeks.map(String)];
+    try {
+      const reply = await this.deadline(
+        this.client.sendCommand(["EVALSHA", this.admitWeeksSha, ...tail]).catch((error: unknown) => {
+          if (!String((error as Error).message).startsWith("NOSCRIPT")) throw error;
+          return this.client.sendCommand(["EVAL", admitWeeksSource, ...tail]);
+        }),
+      );
+      const [state] = reply as unknown as [string, number];
+      if (state === "ok") return { admitted: true };
+      return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(((minute + 1) * 60_000 - now) / 1000)) };
+    } catch (error) {
+      if (error instanceof TimeoutError) return new QueueFailure("queue_timeout", "queue did not answer in time");
       return new QueueFailure("queue_unavailable", "queue unavailable");
     }
   }
@@ -163,7 +209,13 @@ export class RedisQueueWriter implements QueueWriter {
     if (this.polling || !this.client.isReady) return;
     this.polling = true;
     try {
-      this.length = await this.deadline(this.client.xLen(redisKeys.stream));
+      const [length, info] = await this.deadline(Promise.all([this.client.xLen(redisKeys.stream), this.client.info("memory")]));
+      this.length = length;
+      this.memory = parseRedisMemory(String(info));
+      if (this.memory.max === 0 && this.options.memoryPercent !== undefined && !this.warnedNoMaxmemory) {
+        this.warnedNoMaxmemory = true;
+        this.options.log.warn("Redis has no maxmemory: backpressure counts stream entries only (MIXSTACK_MAX_STREAM_LENGTH)");
+      }
       this.stalled = false;
       this.options.onBacklog?.(this.length);
     } catch (error) {

@@ -3,6 +3,11 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Logger } from "../core/log";
 import { readBody } from "./body";
+import { ClientBudget, estimatedCostMs, REQUEST_COST_MS } from "./client-budget";
+import { clientAddress } from "./client-ip";
+import { unknownWeeks } from "./history-weeks";
+import { authoriseImport } from "./import-auth";
+import { Rejection } from "./rejection";
 import { corsHeaders, preflightHeaders } from "./cors";
 import { parseForm } from "./form";
 import type { IngestMetrics } from "./metrics";
@@ -23,6 +28,8 @@ const EMPTY = Buffer.alloc(0);
 /** Seconds a client is told to wait (Retry-After) when the queue is down or full. */
 const RETRY_AFTER_UNAVAILABLE = 1;
 const RETRY_AFTER_BACKPRESSURE = 5;
+/** A refused request with a body up to this size is let through unread, keeping its connection. */
+const UNREAD_BODY_BYTES = 64 * 1024;
 
 export interface IngestServerOptions {
   settings: IngestSettings;
@@ -35,6 +42,10 @@ export interface IngestServerOptions {
 export class IngestServer {
   readonly server: Server;
   private inFlight = 0;
+  private connections = 0;
+  private readonly budget?: ClientBudget;
+  /** Weeks of history known to hold data (see `history-weeks.ts`); small: one per week since the floor. */
+  private readonly knownWeeks = new Set<number>();
   private draining = false;
   private idle?: () => void;
 
@@ -49,6 +60,14 @@ export class IngestServer {
     this.server.requestTimeout = settings.MIXSTACK_REQUEST_TIMEOUT_MS;
     this.server.headersTimeout = Math.min(60_000, settings.MIXSTACK_REQUEST_TIMEOUT_MS);
     this.server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
+    // Above the cap requests are answered 429 (and their connection closed); far above it, Node
+    // drops new connections unanswered.
+    this.server.maxConnections = settings.MIXSTACK_MAX_CONNECTIONS * 2;
+    this.server.on(settings.tls ? "secureConnection" : "connection", (socket: Socket) => {
+      this.connections++;
+      socket.once("close", () => this.connections--);
+    });
+    if (settings.MIXSTACK_CLIENT_MS_PER_SECOND > 0) this.budget = new ClientBudget(settings.MIXSTACK_CLIENT_MS_PER_SECOND, settings.MIXSTACK_CLIENT_BURST_MS);
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -136,30 +155,81 @@ export class IngestServer {
       return this.send(request, response, { ...reply, headers: { ...reply.headers, Allow: "GET, POST, OPTIONS" } }, route, 0, new Map([["bad_method", 1]]));
     }
     const query = parseForm(queryString);
-    const hasBody = request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"] ?? 0) > 0;
-    const body = hasBody ? await readBody(request, settings.limits.maxBodyBytes) : EMPTY;
+    // Cheap checks first, before any byte of the body is read: connections, the client's budget.
+    const refuse = (problem: Rejection, retryAfterSeconds: number, close = false) => {
+      const reply = bodyProblemReply(route, query.values, request.headers, problem);
+      // The body is not needed: a small one goes by unread (the connection stays open), a large or
+      // chunked one is not received at all (the connection is closed after the answer).
+      const large = request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"] ?? 0) > UNREAD_BODY_BYTES;
+      if (!large) request.resume();
+      const headers = { ...reply.headers, "Retry-After": String(retryAfterSeconds) };
+      return this.send(request, response, { ...reply, headers }, route, 0, new Map([[problem.reason, 1]]), close || large);
+    };
+    if (this.connections > settings.MIXSTACK_MAX_CONNECTIONS) {
+      return refuse(new Rejection("too_many_connections", "", `more than ${settings.MIXSTACK_MAX_CONNECTIONS} open connections; retry later`, { status: 429 }), 1, true);
+    }
+    // `/import` with an API secret or a service account (not the public token) is trusted: a larger
+    // body limit, and no per-address budget (a backfill runs from one machine).
+    const trusted = route === "import" && isSecretImport(request, query.values, dependencies);
+    const client = this.budget && !trusted ? (clientAddress(request.socket.remoteAddress, request.headers["x-forwarded-for"], dependencies.trustedProxyHops) ?? "unknown") : undefined;
+    const declared = Number(request.headers["content-length"] ?? 0) || 0;
+    const maxBytes = trusted ? settings.limits.maxImportBodyBytes : settings.limits.maxBodyBytes;
+    // A declared size over the limit is answered 413 by `readBody` at once: no budget spent on it.
+    if (client !== undefined && declared <= maxBytes) {
+      const wait = this.budget!.waitMs(client, estimatedCostMs(declared + queryString.length), received);
+      if (wait > 0) return refuse(rateLimited(route), Math.ceil(wait / 1000));
+    }
+
+    const hasBody = request.headers["transfer-encoding"] !== undefined || declared > 0;
+    const body = hasBody ? await readBody(request, maxBytes) : EMPTY;
     if (!Buffer.isBuffer(body)) {
       const reply = bodyProblemReply(route, query.values, request.headers, body);
       // An oversized body is not read to the end: close the connection after answering.
       return this.send(request, response, reply, route, 0, new Map([[body.reason, 1]]), body.status === 413);
     }
+    if (client !== undefined && body.length > declared) {
+      // A chunked (or compressed) body is only measured once read: check again before parsing it.
+      const wait = this.budget!.waitMs(client, estimatedCostMs(body.length + queryString.length), Date.now());
+      if (wait > 0) return refuse(rateLimited(route), Math.ceil(wait / 1000));
+    }
 
+    const parsing = performance.now();
     const prepared = prepareIngest(
       { route, query, headers: request.headers, body, remoteAddress: request.socket.remoteAddress, received },
       dependencies,
     );
+    if (client !== undefined) this.budget!.charge(client, performance.now() - parsing + REQUEST_COST_MS, Date.now());
     if (!prepared.entry) return this.send(request, response, prepared.reply, route, prepared.accepted, prepared.rejected);
+
+    const refusedAll = (reason: string, reply: Reply) => {
+      const rejected = new Map(prepared.rejected);
+      rejected.set(reason, (rejected.get(reason) ?? 0) + prepared.accepted);
+      return this.send(request, response, reply, route, 0, rejected);
+    };
+    const weeks = settings.MIXSTACK_NEW_WEEKS_PER_MINUTE > 0 ? unknownWeeks(prepared.entry, this.knownWeeks) : [];
+    if (weeks.length > settings.MIXSTACK_NEW_WEEKS_PER_MINUTE) {
+      const message = `the request reaches ${weeks.length} new weeks of history, more than ${settings.MIXSTACK_NEW_WEEKS_PER_MINUTE} a minute (MIXSTACK_NEW_WEEKS_PER_MINUTE); send older history a few weeks per request`;
+      return refusedAll("too_many_new_weeks", prepared.failure(400, message));
+    }
+    if (weeks.length > 0) {
+      const admission = await queue.admitWeeks(weeks, settings.MIXSTACK_NEW_WEEKS_PER_MINUTE);
+      if (admission instanceof QueueFailure) {
+        return refusedAll(admission.reason, prepared.failure(503, `a temporary failure occurred: ${admission.detail}`, RETRY_AFTER_UNAVAILABLE));
+      }
+      if (!admission.admitted) {
+        const message = `too many new weeks of history this minute (MIXSTACK_NEW_WEEKS_PER_MINUTE: ${settings.MIXSTACK_NEW_WEEKS_PER_MINUTE}); retry later`;
+        return refusedAll("new_weeks_budget", prepared.failure(429, message, admission.retryAfterSeconds));
+      }
+      for (const week of weeks) this.knownWeeks.add(week);
+    }
 
     const started = process.hrtime.bigint();
     const written = await queue.write(prepared.entry);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (written instanceof QueueFailure) {
       metrics.queueWriteSeconds(written.reason, seconds);
-      const rejected = new Map(prepared.rejected);
-      rejected.set(written.reason, (rejected.get(written.reason) ?? 0) + prepared.accepted);
       const retryAfter = written.reason === "backpressure" ? RETRY_AFTER_BACKPRESSURE : RETRY_AFTER_UNAVAILABLE;
-      const reply = prepared.failure(503, `a temporary failure occurred: ${written.detail}`, retryAfter);
-      return this.send(request, response, reply, route, 0, rejected);
+      return refusedAll(written.reason, prepared.failure(503, `a temporary failure occurred: ${written.detail}`, retryAfter));
     }
     metrics.queueWriteSeconds("ok", seconds);
     this.send(request, response, prepared.reply, route, prepared.accepted, prepared.rejected);
@@ -200,4 +270,17 @@ export class IngestServer {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     this.options.metrics.request("other", status, 0, new Map([[tooLarge ? "headers_too_large" : "bad_http", 1]]));
   }
+}
+
+/** `/import` with an API secret or a service account in the header or the query. */
+function isSecretImport(request: IncomingMessage, query: Record<string, string>, dependencies: IngestDependencies): boolean {
+  const header = request.headers.authorization;
+  const auth = authoriseImport(Array.isArray(header) ? header[0] : header, query, dependencies.credentials);
+  return auth.ok && auth.via !== "token";
+}
+
+/** Mixpanel's own words for its 429 (strict `/import` shows them as `error`). */
+function rateLimited(route: IngestRoute): Rejection {
+  const message = route === "import" ? "Project exceeded rate limits. Please retry the request with exponential backoff." : "too many requests from this address; retry later";
+  return new Rejection("rate_limited", "", message, { status: 429 });
 }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../core/log";
-import { serveMetrics, type MetricsServer } from "../core/metrics-server";
+import { startMetricsListener, type MetricsListener } from "../core/metrics-server";
 import { loadGeoLookup, noGeolocation } from "./geo";
 import { IngestMetrics } from "./metrics";
 import { RedisQueueWriter } from "./queue-writer";
@@ -28,6 +28,7 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     url: settings.REDIS_URL,
     timeoutMs: settings.MIXSTACK_QUEUE_TIMEOUT_MS,
     maxStreamLength: settings.MIXSTACK_MAX_STREAM_LENGTH,
+    memoryPercent: settings.MIXSTACK_QUEUE_MEMORY_PERCENT,
     log,
     onBacklog: (length) => metrics.streamLength(length),
   });
@@ -52,22 +53,30 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     },
   });
   let address: AddressInfo;
-  let metricsServer: MetricsServer | undefined;
+  let metricsListener: MetricsListener | undefined;
   try {
     address = await server.listen(settings.PORT, settings.MIXSTACK_LISTEN_HOST);
-    // Never on the public port: load balancers forward every path of that one.
-    if (settings.METRICS_PORT > 0) metricsServer = await serveMetrics({ registry: metrics.registry, port: settings.METRICS_PORT, host: settings.MIXSTACK_LISTEN_HOST });
   } catch (error) {
     if (server.server.listening) await server.drain(0);
     await queue.close();
     throw error;
   }
+  // Never on the public port: load balancers forward every path of that one. A failed listen is
+  // logged and retried; it never stops ingest from taking events.
+  if (settings.METRICS_PORT > 0) {
+    metricsListener = await startMetricsListener({
+      registry: metrics.registry,
+      port: settings.METRICS_PORT,
+      host: settings.MIXSTACK_LISTEN_HOST,
+      portIsDefault: settings.metricsPortIsDefault,
+      log,
+    });
+  }
   const stats = startStatsFlush(metrics.window, queue, settings.MIXSTACK_STATS_INTERVAL_MS, log);
   const scheme = settings.tls ? "https" : "http";
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const metricsUrl = metricsServer ? `http://${host}:${metricsServer.port}` : undefined;
   log.info(
-    { url: `${scheme}://${host}:${address.port}`, metricsUrl, prefix: settings.MIXSTACK_PATH_PREFIX || undefined, geoip: settings.MIXSTACK_GEOIP, tls: Boolean(settings.tls) },
+    { url: `${scheme}://${host}:${address.port}`, metricsUrl: metricsListener?.url, prefix: settings.MIXSTACK_PATH_PREFIX || undefined, geoip: settings.MIXSTACK_GEOIP, tls: Boolean(settings.tls) },
     "ingest listening",
   );
   let stopping: Promise<{ drained: boolean }> | undefined;
@@ -77,12 +86,14 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     server,
     queue,
     metrics,
-    metricsUrl,
+    get metricsUrl() {
+      return metricsListener?.url;
+    },
     stop() {
       stopping ??= (async () => {
         const drained = await server.drain(settings.MIXSTACK_SHUTDOWN_GRACE_MS);
         await stats.stop();
-        await metricsServer?.close();
+        await metricsListener?.close();
         await queue.close();
         return { drained };
       })();

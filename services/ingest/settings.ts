@@ -35,6 +35,19 @@ const pathPrefix = z
     message: 'expected a URL path such as "/mp"',
   });
 
+/** `YYYY-MM-DD` (a fixed floor) or `<N>d` (a floor N days before now), for MIXSTACK_HISTORY_SINCE. */
+const historySince = z
+  .string()
+  .default("730d")
+  .transform((value, context): HistoryFloor => {
+    const days = /^(\d+)d$/.exec(value.trim());
+    if (days) return { maxAgeMs: Number(days[1]) * 86_400_000 };
+    const date = /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? Date.parse(`${value.trim()}T00:00:00Z`) : Number.NaN;
+    if (Number.isFinite(date)) return { sinceMs: date };
+    context.addIssue({ code: "custom", message: 'expected a date such as "2024-01-01" or a number of days such as "730d"' });
+    return z.NEVER;
+  });
+
 export const ingestEnvironment = z.object({
   PORT: env.port(8080),
   /** Prometheus `/metrics`, on a port of its own that load balancers never forward; 0 turns it off. */
@@ -50,13 +63,20 @@ export const ingestEnvironment = z.object({
   MIXSTACK_TLS_KEY_FILE: z.string().optional(),
   MIXSTACK_MAX_STREAM_LENGTH: env.positiveInt(100_000),
   MIXSTACK_QUEUE_TIMEOUT_MS: env.positiveInt(2_000),
-  MIXSTACK_MAX_BODY_BYTES: env.positiveInt(10 * MIB),
+  MIXSTACK_MAX_BODY_BYTES: env.positiveInt(1 * MIB),
+  MIXSTACK_MAX_IMPORT_BODY_BYTES: env.positiveInt(10 * MIB),
   MIXSTACK_MAX_HEADER_BYTES: z.coerce.number().int().min(64 * KIB, { message: "must be at least 65536 (64 KB)" }).default(256 * KIB),
   MIXSTACK_MAX_ITEMS: env.positiveInt(2_000),
   MIXSTACK_MAX_STRING_LENGTH: env.positiveInt(255),
   MIXSTACK_MAX_PROPERTIES: env.positiveInt(255),
   MIXSTACK_MAX_EVENT_BYTES: env.positiveInt(1 * MIB),
-  MIXSTACK_TRACK_MAX_AGE_DAYS: z.coerce.number().min(0).default(0),
+  MIXSTACK_TRACK_MAX_AGE_DAYS: z.coerce.number().min(0).default(5),
+  MIXSTACK_HISTORY_SINCE: historySince,
+  MIXSTACK_NEW_WEEKS_PER_MINUTE: z.coerce.number().int().min(0).default(10),
+  MIXSTACK_CLIENT_MS_PER_SECOND: z.coerce.number().min(0).default(100),
+  MIXSTACK_CLIENT_BURST_MS: env.positiveInt(150),
+  MIXSTACK_MAX_CONNECTIONS: env.positiveInt(10_000),
+  MIXSTACK_QUEUE_MEMORY_PERCENT: z.coerce.number().min(1).max(100).default(60),
   MIXSTACK_GEOIP: env.flag(true),
   MIXSTACK_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   MIXSTACK_STATS_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
@@ -71,10 +91,19 @@ export interface ServiceAccount {
   secret: string;
 }
 
+/** The earliest event time accepted: a fixed date, or a maximum age (whichever is set). */
+export interface HistoryFloor {
+  sinceMs?: number;
+  maxAgeMs?: number;
+}
+
 /** Validation limits, the part of the settings the pure normalisers see. */
 export interface Limits {
   maxItems: number;
+  /** Body limit of every request but `/import` authenticated with a secret. */
   maxBodyBytes: number;
+  /** Body limit of `/import` authenticated with an API secret or a service account. */
+  maxImportBodyBytes: number;
   maxStringLength: number;
   /** Properties of an event or profile operation, keys of a nested object, items of a list. */
   maxProperties: number;
@@ -83,6 +112,8 @@ export interface Limits {
   maxEventBytes: number;
   /** `/track` events older than this are refused; 0 accepts any age. */
   trackMaxAgeMs: number;
+  /** No event (nor profile `$time`) before this is accepted on any route. */
+  history: HistoryFloor;
 }
 
 /**
@@ -94,6 +125,8 @@ export type IngestSettings = z.output<typeof ingestEnvironment> & {
   /** MIXSTACK_TLS_CERT_FILE and MIXSTACK_TLS_KEY_FILE, read and checked; unset: plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
   limits: Limits;
+  /** `METRICS_PORT` was not set: a taken default falls back to a port the OS picks. */
+  metricsPortIsDefault: boolean;
 };
 
 export const MAX_DEPTH = 3;
@@ -106,15 +139,18 @@ export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): Ing
   }
   return {
     ...e,
+    metricsPortIsDefault: source.METRICS_PORT === undefined || source.METRICS_PORT === "",
     tls: readTls(e.MIXSTACK_TLS_CERT_FILE, e.MIXSTACK_TLS_KEY_FILE),
     limits: {
       maxItems: e.MIXSTACK_MAX_ITEMS,
       maxBodyBytes: e.MIXSTACK_MAX_BODY_BYTES,
+      maxImportBodyBytes: Math.max(e.MIXSTACK_MAX_IMPORT_BODY_BYTES, e.MIXSTACK_MAX_BODY_BYTES),
       maxStringLength: e.MIXSTACK_MAX_STRING_LENGTH,
       maxProperties: e.MIXSTACK_MAX_PROPERTIES,
       maxDepth: MAX_DEPTH,
       maxEventBytes: e.MIXSTACK_MAX_EVENT_BYTES,
       trackMaxAgeMs: e.MIXSTACK_TRACK_MAX_AGE_DAYS * 86_400_000,
+      history: e.MIXSTACK_HISTORY_SINCE,
     },
   };
 }

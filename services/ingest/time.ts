@@ -1,3 +1,5 @@
+import { Rejection } from "./rejection";
+
 /**
  * Event times arrive as seconds (Node SDK with a number, raw API users), float seconds (the browser:
  * `Date.now()/1000`) or milliseconds (Node SDK with a `Date`). Below 1e11 a value is seconds: 1e11 ms
@@ -39,4 +41,36 @@ export function toEpochMs(value: unknown): number | undefined {
 function fromNumber(value: number): number | undefined {
   if (!Number.isFinite(value)) return undefined;
   return Math.round(Math.abs(value) < SECONDS_BELOW ? value * 1000 : value);
+}
+
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+/** InfluxDB truncates 7-day shard groups from year 1, a Monday: Unix time 0 was a Thursday, 3 days later. */
+const MONDAY_OFFSET_MS = 3 * DAY_MS;
+
+/** The earliest time accepted now: the later of the fixed date and the maximum age, never before 1971. */
+export function historyFloor(history: { sinceMs?: number; maxAgeMs?: number }, now: number): number {
+  let floor = EARLIEST_EVENT_MS;
+  if (history.sinceMs !== undefined) floor = Math.max(floor, history.sinceMs);
+  if (history.maxAgeMs !== undefined && history.maxAgeMs > 0) floor = Math.max(floor, now - history.maxAgeMs);
+  return floor;
+}
+
+/**
+ * The week (Monday 00:00 UTC to the next) a time falls in, numbered from 1970: exactly the shard
+ * group InfluxDB puts a point in under its default 7-day shard duration (retention INF or longer
+ * than six months). A week of history that holds no point yet costs a new shard when written.
+ */
+export function weekOf(ms: number): number {
+  return Math.floor((ms + MONDAY_OFFSET_MS) / WEEK_MS);
+}
+
+export function weekStart(week: number): number {
+  return week * WEEK_MS - MONDAY_OFFSET_MS;
+}
+
+/** An event or update time before the history floor (`MIXSTACK_HISTORY_SINCE`). */
+export function beforeHistory(floor: number, field: string): Rejection {
+  const day = new Date(floor).toISOString().slice(0, 10);
+  return new Rejection("before_history", field, `before ${day}, the earliest time this server accepts (MIXSTACK_HISTORY_SINCE)`);
 }

@@ -7,7 +7,8 @@ import { applyMerges, usersOfDevices } from "./identity-store";
 import { earliestDays, recordFirstDays, userTypeOf, utcDay } from "./first-seen";
 import type { WorkerMetrics } from "./metrics";
 import { invalidProfileItem, planUpdates } from "./profile-ops";
-import { applyProfileEntry } from "./profile-store";
+import { applyProfileEntry, type ProfileQuotas } from "./profile-store";
+import { budgetReason, type NameBudget, type NameBudgetLimits } from "./name-budget";
 import type { RedisConnection } from "./redis-connection";
 import { EventLineBuilder } from "./event-line";
 import {
@@ -47,6 +48,11 @@ export interface BatchDeps {
   log: Logger;
   maxDeliveries: number;
   appliedTtlSeconds: number;
+  /** Budgets of new names per day; absent: none (unit tests of other steps). */
+  names?: { budget: NameBudget; limits: NameBudgetLimits };
+  profileQuotas?: ProfileQuotas;
+  /** A /track event received later than this after its time does not move its person's first day back. */
+  firstSeenMaxLateMs?: number;
 }
 
 export interface BatchSummary {
@@ -71,6 +77,8 @@ export interface PreparedBatch {
 interface InvalidItem {
   index: number;
   reason: string;
+  /** What of this item the reason is about (e.g. the names beyond a budget), shown for the first item of a reason. */
+  detail?: string;
   item: unknown;
 }
 
@@ -86,6 +94,8 @@ interface DecodedEntry {
   /** Index in the original `items` of each valid item kept in `entry.items`. */
   indexes: number[];
   invalid: InvalidItem[];
+  /** Valid items a limit kept out (a budget of new names, a profile quota): dead-lettered with the reason. */
+  refused: InvalidItem[];
   /** Set once the entry needs no writing: another worker finished it. */
   gone?: boolean;
   /** Whether an apply-once script ran for it (its marker may exist). */
@@ -122,12 +132,29 @@ function splitValidItems(entry: QueueEntry): { valid: unknown[]; indexes: number
   return { valid, indexes, invalid };
 }
 
-/** An event entry's valid items, decoded again from the entry (the same items, in the same order). */
+/** An event entry's kept items, decoded again from the entry (the same items, in the same order). */
 function eventItems(item: DecodedEntry): EventItem[] {
   if (item.entry.items.length === item.itemCount) return item.entry.items as EventItem[];
   const entry = decodeEntry(item.fields);
   if (entry instanceof Error) throw entry;
-  return splitValidItems(entry).valid as EventItem[];
+  return item.indexes.map((index) => entry.items[index] as EventItem);
+}
+
+/** Takes the items at `positions` (of `item.entry.items`) out of the entry, into `item.refused` with their reasons. */
+function refuseItems(item: DecodedEntry, reasons: ReadonlyMap<number, { reason: string; detail?: string }>): void {
+  if (reasons.size === 0) return;
+  const kept: unknown[] = [];
+  const indexes: number[] = [];
+  (item.entry.items as unknown[]).forEach((value, position) => {
+    const why = reasons.get(position);
+    if (why === undefined) {
+      kept.push(value);
+      indexes.push(item.indexes[position]!);
+    } else item.refused.push({ index: item.indexes[position]!, ...why, item: value });
+  });
+  item.entry = { ...item.entry, items: kept } as QueueEntry;
+  item.indexes = indexes;
+  item.itemCount = kept.length;
 }
 
 function linesOf(points: readonly Point[]): string[] {
@@ -186,7 +213,7 @@ export class BatchProcessor {
         continue;
       }
       const { valid, indexes, invalid } = splitValidItems(entry);
-      decoded.push({ id, markerId: fields.origin || id, fields, entry: { ...entry, items: valid } as QueueEntry, itemCount: valid.length, indexes, invalid });
+      decoded.push({ id, markerId: fields.origin || id, fields, entry: { ...entry, items: valid } as QueueEntry, itemCount: valid.length, indexes, invalid, refused: [] });
     }
 
     const { lines, extraPoints } = await this.applyAndBuild(decoded);
@@ -225,13 +252,34 @@ export class BatchProcessor {
           deliveries: count,
         });
       }
+      if (item.refused.length > 0) {
+        // One line per reason, with how many items and the first one's detail (a flood refuses
+        // thousands of items for the same reason).
+        const byReason = new Map<string, { items: number; first: InvalidItem }>();
+        for (const refused of item.refused) {
+          const group = byReason.get(refused.reason);
+          if (group) group.items += 1;
+          else byReason.set(refused.reason, { items: 1, first: refused });
+        }
+        const lines = [...byReason].map(([reason, { items, first }]) => `${reason}: ${items} item${items === 1 ? "" : "s"}${first.detail ? `, item ${first.index}: ${first.detail}` : ""}`);
+        letters.push({
+          entryId: item.id,
+          fields: { ...item.fields, items: JSON.stringify(item.refused.map((refused) => refused.item)) },
+          reason: clip(`refused by a limit: ${lines.join("; ")}`),
+          deliveries: count,
+        });
+      }
       if (item.gone) continue;
       if (item.marked) markers.push(redisKeys.applied(item.markerId));
       if (outcome.beyondRetention.has(item.id)) metrics.beyondRetention.inc();
       written.push(item);
     }
 
-    await group.settle({ finished, letters, markers });
+    const { trimmed } = await group.settle({ finished, letters, markers });
+    if (trimmed > 0) {
+      metrics.deadLettersTrimmed.inc(trimmed);
+      log.warn({ trimmed }, "oldest dead letters dropped: mx:dlq is at WORKER_DLQ_MAX_ENTRIES / WORKER_DLQ_MAX_BYTES");
+    }
 
     const summary: BatchSummary = { entries: batch.ids.length, items: 0, events: 0, deadLetters: letters.length };
     const points: Record<string, number> = {};
@@ -265,8 +313,28 @@ export class BatchProcessor {
     const { lineBuilder } = this;
     const ttl = appliedTtlSeconds;
 
-    // Identity merges first, for the whole batch, in stream order (one pipelined round trip).
     const eventEntries = decoded.filter((item) => item.entry.kind === "track" || item.entry.kind === "import");
+    // New names beyond the day's budgets first: their events change nothing, anywhere.
+    if (this.deps.names && eventEntries.length > 0) {
+      const { budget, limits } = this.deps.names;
+      const all = eventEntries.flatMap((item) => item.entry.items as EventItem[]);
+      const refusals = await budget.admit(all, utcDay(Date.now()));
+      let offset = 0;
+      for (const item of eventEntries) {
+        const reasons = new Map<number, { reason: string; detail?: string }>();
+        for (let position = 0; position < item.entry.items.length; position += 1) {
+          const refusal = refusals.get(offset + position);
+          if (!refusal) continue;
+          const { reason, names } = budgetReason(refusal, limits);
+          reasons.set(position, { reason, detail: names });
+          metrics.recordRefused(refusal.kind, 1);
+        }
+        offset += item.entry.items.length;
+        refuseItems(item, reasons);
+      }
+    }
+
+    // Identity merges first, for the whole batch, in stream order (one pipelined round trip).
     const newMerges = new Map<string, MergePair[]>();
     await Promise.all(
       eventEntries.map(async (item) => {
@@ -282,13 +350,22 @@ export class BatchProcessor {
     for (const item of eventEntries) if (!item.gone) for (const device of devicesToResolve(item.entry.items as EventItem[])) devices.add(device);
     const users = await usersOfDevices(redis, [...devices]);
 
-    // Who each event is counted for, on which UTC day, and whether that is the user's first day.
-    const resolvedByEntry = new Map<string, Array<{ distinctId: string; day: string }>>();
+    // Who each event is counted for, on which UTC day, and whether that is the user's first day. A
+    // /track event that arrived long after its time (a broken clock, or an attempt to make someone
+    // "returning") may start a person's first day, but never moves it back.
+    const resolvedByEntry = new Map<string, Array<{ distinctId: string; day: string; late: boolean }>>();
+    const maxLate = this.deps.firstSeenMaxLateMs;
     for (const item of eventEntries) {
       if (item.gone) continue;
+      const received = item.entry.received;
+      const checkLate = maxLate !== undefined && item.entry.kind === "track";
       resolvedByEntry.set(
         item.id,
-        (item.entry.items as EventItem[]).map((event) => ({ distinctId: resolveDistinctId(event, users), day: utcDay(event.time) })),
+        (item.entry.items as EventItem[]).map((event) => ({
+          distinctId: resolveDistinctId(event, users),
+          day: utcDay(event.time),
+          late: checkLate && received - event.time > maxLate!,
+        })),
       );
     }
     const firstDays = await recordFirstDays(redis, earliestDays([...resolvedByEntry.values()].flat()));
@@ -302,15 +379,22 @@ export class BatchProcessor {
           const kind = item.entry.kind as "engage" | "groups";
           const updates = planUpdates(kind, item.entry.items as Array<ProfileUpdate | GroupUpdate>, item.indexes);
           item.marked = true;
-          const records = await applyProfileEntry(redis, kind === "engage" ? "user" : "group", updates, {
+          const applied = await applyProfileEntry(redis, kind === "engage" ? "user" : "group", updates, {
             entryId: item.id,
             markerId: item.markerId,
             ttlSeconds: ttl,
+            quotas: this.deps.profileQuotas,
           });
-          if (records === "gone") item.gone = true;
+          if (applied === "gone") item.gone = true;
           else {
-            profileRecords.set(item.id, records);
-            metrics.profileOperations.inc({ kind: kind === "engage" ? "user" : "group" }, records.length);
+            profileRecords.set(item.id, applied.records);
+            metrics.profileOperations.inc({ kind: kind === "engage" ? "user" : "group" }, applied.records.length);
+            const reasons = new Map<number, { reason: string }>();
+            for (const refused of applied.refused) {
+              reasons.set(item.indexes.indexOf(refused.index), { reason: quotaReason(refused.quota, this.deps.profileQuotas) });
+              metrics.recordRefused("profile", 1, refused.quota);
+            }
+            refuseItems(item, reasons);
           }
         }),
     );
@@ -383,5 +467,18 @@ export class BatchProcessor {
       }
     }
     return { lines, extraPoints };
+  }
+}
+
+/** The reason written with an update a profile quota refused. */
+function quotaReason(quota: string, quotas: ProfileQuotas | undefined): string {
+  const limit = (value: number | undefined, fallback: number) => value ?? fallback;
+  switch (quota) {
+    case "list":
+      return `profile quota: the list property would pass ${limit(quotas?.listMaxBytes, 262_144)} bytes (WORKER_PROFILE_LIST_MAX_BYTES)`;
+    case "properties":
+      return `profile quota: the profile would pass ${limit(quotas?.maxProperties, 2000)} properties (WORKER_PROFILE_MAX_PROPERTIES)`;
+    default:
+      return `profile quota: the profile would pass ${limit(quotas?.maxBytes, 1_048_576)} bytes (WORKER_PROFILE_MAX_BYTES)`;
   }
 }

@@ -2,6 +2,7 @@ import { escapeKey, escapeMeasurement, lineFields, lineSeries, quoteStringValue 
 import type { EventItem } from "../core/queue";
 import type { FieldTypes, InfluxFieldType } from "./field-types";
 import type { UserType } from "./first-seen";
+import { normaliseTagValue } from "./tag-values";
 import { BEFORE_IDENTITY_FIELD, isTagProperty, measurements, propertyFieldName, toEventPoint, toTagValue, type EventSchema } from "./schema";
 
 /**
@@ -85,7 +86,7 @@ export class EventLineBuilder {
       const raw = properties[key];
       const info = this.keys.get(key) ?? this.learnKey(key);
       if (info.slot >= 0) {
-        values[info.slot] = toTagValue(raw);
+        values[info.slot] = normaliseTagValue(key, toTagValue(raw));
         continue;
       }
       let formatted: string;

@@ -32,8 +32,38 @@ export function fieldTypeOf(value: FieldValue): InfluxFieldType {
 
 export class FieldTypes {
   private readonly byMeasurement = new Map<string, Map<string, InfluxFieldType>>();
+  private count = 0;
   /** Counts what `learn` changed: lines built with an older version may be out of date. */
   version = 0;
+
+  /**
+   * `maxFields` bounds the memory (`WORKER_FIELD_TYPES_MAX`): past it the oldest types are
+   * forgotten. A forgotten type costs at most one more round trip: InfluxDB's conflict answer
+   * teaches it again.
+   */
+  constructor(private readonly maxFields = Number.POSITIVE_INFINITY) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  private remember(fields: Map<string, InfluxFieldType>, name: string, type: InfluxFieldType): void {
+    if (!fields.has(name)) {
+      if (this.count >= this.maxFields) this.forgetOldest();
+      this.count += 1;
+    }
+    fields.set(name, type);
+  }
+
+  private forgetOldest(): void {
+    for (const fields of this.byMeasurement.values()) {
+      const oldest = fields.keys().next();
+      if (oldest.done) continue;
+      fields.delete(oldest.value);
+      this.count -= 1;
+      return;
+    }
+  }
 
   private fields(measurement: string): Map<string, InfluxFieldType> {
     let fields = this.byMeasurement.get(measurement);
@@ -54,7 +84,7 @@ export class FieldTypes {
     for (let suffixes = 0; suffixes <= MAX_SUFFIXES; suffixes += 1) {
       const known = fields.get(candidate);
       if (known === undefined) {
-        fields.set(candidate, type);
+        this.remember(fields, candidate, type);
         return candidate;
       }
       if (known === type) return candidate;
@@ -67,7 +97,7 @@ export class FieldTypes {
   learn(measurement: string, name: string, type: InfluxFieldType): boolean {
     const fields = this.fields(measurement);
     if (fields.get(name) === type) return false;
-    fields.set(name, type);
+    this.remember(fields, name, type);
     this.version += 1;
     return true;
   }
@@ -100,6 +130,18 @@ export function parseTypeConflict(message: string): TypeConflict | undefined {
     existing: existing as InfluxFieldType,
     refused: refused as InfluxFieldType,
   };
+}
+
+/** The property a field of `events` holds: its name without the suffixes of the type policy (`plan:float` → `plan`). */
+export function propertyNameOfField(field: string): string {
+  let name = field;
+  for (;;) {
+    const colon = name.lastIndexOf(":");
+    if (colon === -1) return name;
+    const suffix = name.slice(colon + 1);
+    if (suffix !== "property" && !influxFieldTypes.includes(suffix)) return name;
+    name = name.slice(0, colon);
+  }
 }
 
 /** Rows of `SHOW FIELD KEYS` (columns fieldKey, fieldType), used to start with what InfluxDB holds. */

@@ -24,7 +24,7 @@ if #created > 0 then redis.call('SET', KEYS[2], result, 'EX', ARGV[2]) end
 return {'applied', result}
 `;
 
-export const applyMergesScript = new RedisScript("apply-merges", applyMergesSource);
+export const applyMergesScript = new RedisScript("apply-merges", applyMergesSource, { allowOom: true });
 
 /** Merges the pairs of one entry; returns the pairs that created a mapping, or "gone". */
 export async function applyMerges(

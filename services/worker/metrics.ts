@@ -1,6 +1,4 @@
-import type { Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { serveMetrics as serveMetricsEndpoint } from "../core/metrics-server";
 
 /**
  * The worker's self-metrics: Prometheus counters and gauges (served on `/metrics`), and the window
@@ -23,6 +21,21 @@ export class WorkerMetrics {
   readonly droppedProperties = new Counter({ name: "mixstack_worker_dropped_properties_total", help: "Event properties with no field name left (type suffixes exhausted)", registers: [this.registry] });
   readonly beyondRetention = new Counter({ name: "mixstack_worker_beyond_retention_entries_total", help: "Entries whose points were older than the retention policy", registers: [this.registry] });
   readonly profileOperations = new Counter({ name: "mixstack_worker_profile_operations_total", help: "Profile and group operations applied", labelNames: ["kind"] as const, registers: [this.registry] });
+  readonly deadLettersTrimmed = new Counter({ name: "mixstack_worker_dead_letters_trimmed_total", help: "Dead letters dropped from mx:dlq to keep it within WORKER_DLQ_MAX_ENTRIES / WORKER_DLQ_MAX_BYTES", registers: [this.registry] });
+  readonly budgetRefusals = new Counter({
+    name: "mixstack_worker_budget_refusals_total",
+    help: "Events dead-lettered because they carried a new event name, property key or tag value beyond the day's budget",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+  readonly quotaRefusals = new Counter({
+    name: "mixstack_worker_profile_quota_refusals_total",
+    help: "Profile and group updates not applied (and dead-lettered) because they would pass a quota",
+    labelNames: ["quota"] as const,
+    registers: [this.registry],
+  });
+  readonly redisUsedMemory = new Gauge({ name: "mixstack_worker_redis_used_memory_bytes", help: "Redis used_memory (INFO memory)", registers: [this.registry] });
+  readonly redisMaxMemory = new Gauge({ name: "mixstack_worker_redis_maxmemory_bytes", help: "Redis maxmemory (0: no limit)", registers: [this.registry] });
   readonly batchSeconds = new Histogram({
     name: "mixstack_worker_batch_seconds",
     help: "Time from reading a batch to acknowledging it",
@@ -44,6 +57,7 @@ export class WorkerMetrics {
   readonly groups = new Gauge({ name: "mixstack_worker_group_profiles", help: "Group profiles in Redis", registers: [this.registry] });
 
   private windowWritten = 0;
+  private windowRefused = 0;
   private windowWriteMs = 0;
   private windowWrites = 0;
 
@@ -63,6 +77,14 @@ export class WorkerMetrics {
     this.windowWritten += total;
   }
 
+  /** Items refused by a budget or a quota (dead-lettered), for the `pipeline` sample. */
+  recordRefused(kind: "event_name" | "property_key" | "tag_value" | "profile", count: number, quota?: string): void {
+    if (count <= 0) return;
+    if (kind === "profile") this.quotaRefusals.inc({ quota: quota ?? "profile" }, count);
+    else this.budgetRefusals.inc({ kind }, count);
+    this.windowRefused += count;
+  }
+
   recordWrite(milliseconds: number): void {
     this.writeSeconds.observe(milliseconds / 1000);
     this.windowWriteMs += milliseconds;
@@ -70,16 +92,12 @@ export class WorkerMetrics {
   }
 
   /** Points written and the mean duration of the InfluxDB writes since the previous call (0 when none). */
-  takeWindow(): { written: number; batchMs: number } {
-    const window = { written: this.windowWritten, batchMs: this.windowWrites ? this.windowWriteMs / this.windowWrites : 0 };
+  takeWindow(): { written: number; batchMs: number; refused: number } {
+    const window = { written: this.windowWritten, batchMs: this.windowWrites ? this.windowWriteMs / this.windowWrites : 0, refused: this.windowRefused };
     this.windowWritten = 0;
+    this.windowRefused = 0;
     this.windowWriteMs = 0;
     this.windowWrites = 0;
     return window;
   }
-}
-
-/** `/metrics` (Prometheus text) and `/healthz` (the loop is alive) on every address of `port`. */
-export async function serveMetrics(metrics: WorkerMetrics, port: number, healthy: () => boolean): Promise<Server> {
-  return (await serveMetricsEndpoint({ registry: metrics.registry, port, healthy })).server;
 }

@@ -8,12 +8,21 @@ import type { RedisConnection } from "./redis-connection";
  */
 export class RedisScript {
   readonly sha: string;
+  readonly source: string;
 
+  /**
+   * `allowOom`: the script runs even when Redis is at `maxmemory` (Redis 7+ / Valkey shebang flag).
+   * Every script of the worker consumes stream entries that it then deletes, so that memory comes
+   * back at once; without the flag a full Redis refused the first write of the batch and the
+   * worker could never delete anything (the pipeline wedged, issue 12).
+   */
   constructor(
     readonly name: string,
-    readonly source: string,
+    source: string,
+    options: { allowOom?: boolean } = {},
   ) {
-    this.sha = createHash("sha1").update(source).digest("hex");
+    this.source = options.allowOom ? `#!lua flags=allow-oom\n${source.replace(/^\n/, "")}` : source;
+    this.sha = createHash("sha1").update(this.source).digest("hex");
   }
 
   async run(redis: RedisConnection, keys: string[], args: string[]): Promise<unknown> {

@@ -2,6 +2,7 @@ import type { InfluxClient } from "../core/influx";
 import { toLine } from "../core/line-protocol";
 import type { Logger } from "../core/log";
 import { redisKeys } from "../core/queue";
+import { parseRedisMemory } from "../core/redis-memory";
 import type { WorkerMetrics } from "./metrics";
 import type { RedisConnection } from "./redis-connection";
 import { toPipelinePoint, type PipelineSample } from "./schema";
@@ -44,15 +45,16 @@ export class PipelineSampler {
     const { redis, group, influx, db, metrics, log } = this.deps;
     let sample: PipelineSample;
     try {
-      const [state, streamLength, deadLetters, profiles, groups] = await Promise.all([
+      const [state, streamLength, deadLetters, profiles, groups, memory] = await Promise.all([
         group.state(),
         group.length(),
         group.deadLetterCount(),
         redis.sendCommand(["SCARD", redisKeys.profileIndex]).then(Number),
         redis.sendCommand(["SCARD", redisKeys.groupIndex]).then(Number),
+        redis.sendCommand(["INFO", "memory"]).then((info) => parseRedisMemory(String(info))),
       ]);
       const window = metrics.takeWindow();
-      sample = { consumer: group.consumer, time: Date.now(), ...window, ...state, streamLength, deadLetters, profiles, groups };
+      sample = { consumer: group.consumer, time: Date.now(), ...window, ...state, streamLength, deadLetters, profiles, groups, redisUsedBytes: memory.used, redisMaxBytes: memory.max };
     } catch (error) {
       log.debug({ err: (error as Error).message }, "pipeline sample skipped: Redis unavailable");
       return undefined;
@@ -63,6 +65,8 @@ export class PipelineSampler {
     metrics.deadLetters.set(sample.deadLetters);
     metrics.profiles.set(sample.profiles);
     metrics.groups.set(sample.groups);
+    metrics.redisUsedMemory.set(sample.redisUsedBytes ?? 0);
+    metrics.redisMaxMemory.set(sample.redisMaxBytes ?? 0);
     try {
       await influx.write(toLine(toPipelinePoint(sample)) as string, { db });
     } catch (error) {
@@ -71,3 +75,4 @@ export class PipelineSampler {
     return sample;
   }
 }
+

@@ -11,6 +11,7 @@ import {
 import type { EventItem, JsonValue, StatsItem } from "../core/queue";
 import { fieldTypeOf, type FieldTypes } from "./field-types";
 import type { UserType } from "./first-seen";
+import { normaliseTagValue } from "./tag-values";
 
 /**
  * The InfluxDB data model (DESIGN §4, docs/contracts.md): one pure function per measurement that
@@ -134,7 +135,7 @@ export function toEventPoint(event: EventItem, distinctId: string, schema: Event
   for (const key of Object.keys(event.properties)) {
     const raw = event.properties[key];
     if (isTagProperty(key, schema)) {
-      const tagValue = toTagValue(raw);
+      const tagValue = normaliseTagValue(key, toTagValue(raw));
       if (tagValue !== undefined) tags[key] = tagValue;
       continue;
     }
@@ -232,6 +233,11 @@ export interface PipelineSample {
   deadLetters: number;
   profiles: number;
   groups: number;
+  /** Events and updates refused by a budget or a quota in the window (dead-lettered). */
+  refused?: number;
+  redisUsedBytes?: number;
+  /** Redis' `maxmemory`; 0 when it has none. */
+  redisMaxBytes?: number;
 }
 
 /** The worker's own health, one point per sample. */
@@ -249,6 +255,9 @@ export function toPipelinePoint(sample: PipelineSample): Point {
       dead_letters: integer(sample.deadLetters),
       profiles: integer(sample.profiles),
       groups: integer(sample.groups),
+      ...(sample.refused !== undefined ? { refused: integer(sample.refused) } : {}),
+      ...(sample.redisUsedBytes !== undefined ? { redis_used_bytes: integer(sample.redisUsedBytes) } : {}),
+      ...(sample.redisMaxBytes !== undefined ? { redis_max_bytes: integer(sample.redisMaxBytes) } : {}),
     },
     timestamp: nanosecondTimestamp(sample.time, nanoOffset(sample.consumer)),
   };

@@ -32,13 +32,31 @@ export const workerEnvironment = z.object({
   WORKER_APPLIED_TTL_S: env.positiveInt(7 * 24 * 3600),
   /** How often the worker writes its `pipeline` sample. */
   WORKER_SAMPLE_INTERVAL_MS: env.positiveInt(10_000),
+  /** Bounds of the dead-letter stream `mx:dlq`: beyond them the oldest dead letters are dropped (and counted). */
+  WORKER_DLQ_MAX_ENTRIES: env.positiveInt(10_000),
+  WORKER_DLQ_MAX_BYTES: env.positiveInt(32 * 1024 * 1024),
+  /** Quotas of one profile (user or group) in Redis, and of one list property of it (`$append`, `$union`). */
+  WORKER_PROFILE_MAX_BYTES: env.positiveInt(1024 * 1024),
+  WORKER_PROFILE_MAX_PROPERTIES: env.positiveInt(2000),
+  WORKER_PROFILE_LIST_MAX_BYTES: env.positiveInt(256 * 1024),
+  /** New event names, event property keys and values of each custom tag (`EVENT_TAGS` beyond the four known ones) let in per UTC day; beyond, their events are dead-lettered. */
+  WORKER_NEW_EVENT_NAMES_PER_DAY: env.positiveInt(1000),
+  WORKER_NEW_PROPERTY_KEYS_PER_DAY: env.positiveInt(5000),
+  WORKER_NEW_TAG_VALUES_PER_DAY: env.positiveInt(100),
+  /** Field types remembered in memory (they are learnt again from InfluxDB's answers when forgotten). */
+  WORKER_FIELD_TYPES_MAX: env.positiveInt(100_000),
+  /** A /track event older than this when it was received does not move its person's first day back. */
+  WORKER_FIRST_SEEN_MAX_LATE_DAYS: env.positiveInt(5),
   /** Prometheus `/metrics` and `/healthz`; 0 turns the endpoint off. */
   METRICS_PORT: env.port(9464),
   LOG_LEVEL: z.string().default("info"),
 });
 
-export type WorkerSettings = z.infer<typeof workerEnvironment>;
+export type WorkerSettings = z.infer<typeof workerEnvironment> & {
+  /** `METRICS_PORT` was not set: a taken default falls back to a port the OS picks. */
+  metricsPortIsDefault?: boolean;
+};
 
 export function readWorkerSettings(source: NodeJS.ProcessEnv = process.env): WorkerSettings {
-  return readSettings("worker", workerEnvironment, source);
+  return { ...readSettings("worker", workerEnvironment, source), metricsPortIsDefault: source.METRICS_PORT === undefined || source.METRICS_PORT === "" };
 }

@@ -1,5 +1,6 @@
 import { redisKeys } from "../core/queue";
 import type { RedisConnection } from "./redis-connection";
+import { RedisScript } from "./redis-script";
 
 /**
  * The Redis Streams edge of the worker: the consumer group on `mx:stream`, reading, taking over
@@ -58,7 +59,64 @@ export interface StreamOptions {
   group?: string;
   deadLetters?: string;
   consumer: string;
+  /** Bounds of `mx:dlq`: the oldest dead letters go beyond these (`WORKER_DLQ_MAX_ENTRIES`, `WORKER_DLQ_MAX_BYTES`). */
+  deadLetterLimits?: DeadLetterLimits;
 }
+
+export interface DeadLetterLimits {
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_DEAD_LETTER_LIMITS: DeadLetterLimits = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 };
+
+/**
+ * The end of a batch, one atomic script that runs at `maxmemory` too: acknowledge and delete the
+ * finished entries and drop their markers first (that frees memory), then add the dead letters,
+ * the dead-letter stream trimmed to its bounds (entries, then bytes by `MEMORY USAGE`).
+ * KEYS: stream, dead letters, markers... ARGV: group, max entries, max bytes, now, n, ids (n), then
+ * each letter as its field count and its field/value pairs. Returns {letters added, letters trimmed}.
+ */
+const settleSource = `
+local stream, dlq = KEYS[1], KEYS[2]
+local n = tonumber(ARGV[5])
+local i = 6
+if n > 0 then
+  local ids = {}
+  for j = 0, n - 1 do ids[#ids + 1] = ARGV[i + j] end
+  for start = 1, #ids, 500 do
+    local chunk = {unpack(ids, start, math.min(start + 499, #ids))}
+    redis.call('XACK', stream, ARGV[1], unpack(chunk))
+    redis.call('XDEL', stream, unpack(chunk))
+  end
+end
+i = i + n
+for k = 3, #KEYS do redis.call('DEL', KEYS[k]) end
+local added = 0
+while i <= #ARGV do
+  local count = tonumber(ARGV[i])
+  local fields = {}
+  for j = 1, 2 * count do fields[j] = ARGV[i + j] end
+  redis.call('XADD', dlq, 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
+  added = added + 1
+  i = i + 1 + 2 * count
+end
+local trimmed = 0
+if added > 0 then
+  local length = redis.call('XLEN', dlq)
+  local before = length
+  local used = redis.call('MEMORY', 'USAGE', dlq) or 0
+  while used > tonumber(ARGV[3]) and length > 1 do
+    length = math.floor(length * 3 / 4)
+    redis.call('XTRIM', dlq, 'MAXLEN', length)
+    used = redis.call('MEMORY', 'USAGE', dlq) or 0
+  end
+  trimmed = before - length
+end
+return {added, trimmed}
+`;
+
+export const settleScript = new RedisScript("settle", settleSource, { allowOom: true });
 
 export interface DeadLetter {
   entryId: string;
@@ -87,6 +145,7 @@ export class ConsumerGroup {
   readonly group: string;
   readonly deadLetters: string;
   readonly consumer: string;
+  readonly deadLetterLimits: DeadLetterLimits;
 
   /**
    * `redis` runs every short command; `blocking` is dedicated to the blocking XREADGROUP, which
@@ -101,6 +160,7 @@ export class ConsumerGroup {
     this.group = options.group ?? redisKeys.consumerGroup;
     this.deadLetters = options.deadLetters ?? redisKeys.deadLetters;
     this.consumer = options.consumer;
+    this.deadLetterLimits = options.deadLetterLimits ?? DEFAULT_DEAD_LETTER_LIMITS;
   }
 
   /** Creates the group (and the stream) if missing: at every start, and after NOGROUP (Redis lost its data). */
@@ -110,8 +170,20 @@ export class ConsumerGroup {
       await this.redis.sendCommand(["XGROUP", "CREATE", this.stream, this.group, "0", "MKSTREAM"]);
       return true;
     } catch (error) {
-      if (String((error as Error).message).startsWith("BUSYGROUP")) return false;
+      const message = String((error as Error).message);
+      if (message.startsWith("BUSYGROUP")) return false;
+      // At maxmemory Redis refuses XGROUP CREATE before looking: the group may well be there.
+      if (message.startsWith("OOM") && (await this.hasGroup())) return false;
       throw error;
+    }
+  }
+
+  private async hasGroup(): Promise<boolean> {
+    try {
+      const groups = (await this.redis.sendCommand(["XINFO", "GROUPS", this.stream])) as unknown[];
+      return (groups ?? []).map(flatObject).some((group) => group.name === this.group);
+    } catch {
+      return false;
     }
   }
 
@@ -178,21 +250,18 @@ export class ConsumerGroup {
    * accepted the batch's points. Dead-lettered entries keep their marker, so that a replay within its
    * lifetime does not apply profile operations twice.
    */
-  async settle(settlement: Settlement): Promise<void> {
+  async settle(settlement: Settlement): Promise<{ trimmed: number }> {
     const { finished, letters, markers = [] } = settlement;
-    if (finished.length === 0 && letters.length === 0) return;
-    const transaction = this.redis.multi();
+    if (finished.length === 0 && letters.length === 0) return { trimmed: 0 };
     const now = String(Date.now());
+    const args = [this.group, String(this.deadLetterLimits.maxEntries), String(this.deadLetterLimits.maxBytes), now, String(finished.length), ...finished];
     for (const letter of letters) {
       const fields = { ...letter.fields, reason: letter.reason, failed_at: now, deliveries: String(letter.deliveries), entry_id: letter.entryId };
-      transaction.addCommand(["XADD", this.deadLetters, "*", ...Object.entries(fields).flat()]);
+      const pairs = Object.entries(fields);
+      args.push(String(pairs.length), ...pairs.flat());
     }
-    if (finished.length > 0) {
-      transaction.addCommand(["XACK", this.stream, this.group, ...finished]);
-      transaction.addCommand(["XDEL", this.stream, ...finished]);
-    }
-    if (markers.length > 0) transaction.addCommand(["DEL", ...markers]);
-    await transaction.exec();
+    const reply = (await settleScript.run(this.redis, [this.stream, this.deadLetters, ...markers], args)) as [number, number];
+    return { trimmed: Number(reply?.[1] ?? 0) };
   }
 
   async length(): Promise<number> {

@@ -1,10 +1,12 @@
-import type { Server } from "node:http";
 import { InfluxClient } from "../core/influx";
 import type { Logger } from "../core/log";
 import { backoffDelay, pause } from "./backoff";
 import { BatchProcessor, type BatchSummary } from "./batch";
-import { FieldTypes, isInfluxFieldType } from "./field-types";
-import { WorkerMetrics, serveMetrics } from "./metrics";
+import { FieldTypes, isInfluxFieldType, propertyNameOfField } from "./field-types";
+import { NameBudget, namesKey } from "./name-budget";
+import { BEFORE_IDENTITY_FIELD, measurements } from "./schema";
+import { startMetricsListener, type MetricsListener } from "../core/metrics-server";
+import { WorkerMetrics } from "./metrics";
 import { createRedisConnection, type RedisConnection } from "./redis-connection";
 import { PipelineSampler } from "./sampler";
 import type { WorkerSettings } from "./settings";
@@ -27,7 +29,7 @@ export class Worker {
   private readonly abort = new AbortController();
   private redis?: RedisConnection;
   private blocking?: RedisConnection;
-  private server?: Server;
+  private metricsListener?: MetricsListener;
   private sampler?: PipelineSampler;
   private loop?: Promise<void>;
   private lastAlive = Date.now();
@@ -48,10 +50,21 @@ export class Worker {
     this.blocking = createRedisConnection(settings.REDIS_URL, log, "blocking-read");
     await Promise.all([this.redis.connect(), this.blocking.connect()]);
     const influx = new InfluxClient({ url: settings.INFLUX_URL, username: settings.INFLUX_USER, password: settings.INFLUX_PASSWORD });
-    const group = new ConsumerGroup(this.redis, this.blocking, { consumer: settings.WORKER_CONSUMER });
+    const group = new ConsumerGroup(this.redis, this.blocking, {
+      consumer: settings.WORKER_CONSUMER,
+      deadLetterLimits: { maxEntries: settings.WORKER_DLQ_MAX_ENTRIES, maxBytes: settings.WORKER_DLQ_MAX_BYTES },
+    });
     await group.ensureGroup();
-    const types = new FieldTypes();
-    await this.learnFieldTypes(influx, types);
+    const types = new FieldTypes(settings.WORKER_FIELD_TYPES_MAX);
+    const schema = { tagKeys: new Set(settings.EVENT_TAGS) };
+    const nameLimits = {
+      eventNamesPerDay: settings.WORKER_NEW_EVENT_NAMES_PER_DAY,
+      propertyKeysPerDay: settings.WORKER_NEW_PROPERTY_KEYS_PER_DAY,
+      tagValuesPerDay: settings.WORKER_NEW_TAG_VALUES_PER_DAY,
+    };
+    const names = new NameBudget(this.redis, schema, nameLimits);
+    const propertyKeys = await this.learnFieldTypes(influx, types);
+    await this.seedNames(influx, names, propertyKeys);
 
     const writer = new PointWriter(influx, {
       db: settings.INFLUX_DB,
@@ -76,14 +89,28 @@ export class Worker {
       group,
       writer,
       types,
-      schema: { tagKeys: new Set(settings.EVENT_TAGS) },
+      schema,
       metrics: this.metrics,
       log,
       maxDeliveries: settings.WORKER_MAX_DELIVERIES,
       appliedTtlSeconds: settings.WORKER_APPLIED_TTL_S,
+      names: { budget: names, limits: nameLimits },
+      profileQuotas: {
+        maxBytes: settings.WORKER_PROFILE_MAX_BYTES,
+        maxProperties: settings.WORKER_PROFILE_MAX_PROPERTIES,
+        listMaxBytes: settings.WORKER_PROFILE_LIST_MAX_BYTES,
+      },
+      firstSeenMaxLateMs: settings.WORKER_FIRST_SEEN_MAX_LATE_DAYS * 86_400_000,
     });
     if (settings.METRICS_PORT > 0) {
-      this.server = await serveMetrics(this.metrics, settings.METRICS_PORT, () => Date.now() - this.lastAlive < Math.max(60_000, settings.WORKER_BLOCK_MS * 5));
+      // `/metrics` and `/healthz` (the loop is alive); a failed listen is logged and retried, never fatal.
+      this.metricsListener = await startMetricsListener({
+        registry: this.metrics.registry,
+        port: settings.METRICS_PORT,
+        portIsDefault: settings.metricsPortIsDefault,
+        healthy: () => Date.now() - this.lastAlive < Math.max(60_000, settings.WORKER_BLOCK_MS * 5),
+        log,
+      });
     }
     this.sampler = new PipelineSampler({
       redis: this.redis,
@@ -95,7 +122,7 @@ export class Worker {
       intervalMs: settings.WORKER_SAMPLE_INTERVAL_MS,
     });
     this.sampler.start();
-    log.info({ consumer: group.consumer, db: settings.INFLUX_DB, metricsPort: settings.METRICS_PORT || undefined }, "worker started");
+    log.info({ consumer: group.consumer, db: settings.INFLUX_DB, metricsUrl: this.metricsListener?.url }, "worker started");
     this.loop = this.run(group, processor);
   }
 
@@ -106,7 +133,7 @@ export class Worker {
     this.blocking?.destroy();
     await this.loop;
     await this.sampler?.stop();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.metricsListener?.close();
     if (this.redis?.isOpen) await this.redis.close().catch(() => this.redis?.destroy());
     this.log.info("worker stopped");
   }
@@ -205,19 +232,44 @@ export class Worker {
     await writing?.catch(() => undefined);
   }
 
-  /** Starts with the field types InfluxDB already holds, so that the first batch rarely conflicts. */
-  private async learnFieldTypes(influx: InfluxClient, types: FieldTypes): Promise<void> {
+  /**
+   * Starts with the field types InfluxDB already holds, so that the first batch rarely conflicts
+   * (at most `WORKER_FIELD_TYPES_MAX` per measurement are read). Returns the property names of
+   * `events` among them.
+   */
+  private async learnFieldTypes(influx: InfluxClient, types: FieldTypes): Promise<string[]> {
+    const properties = new Set<string>();
     try {
-      const [result] = await influx.query("SHOW FIELD KEYS", { db: this.settings.INFLUX_DB });
+      const [result] = await influx.query(`SHOW FIELD KEYS LIMIT ${this.settings.WORKER_FIELD_TYPES_MAX}`, { db: this.settings.INFLUX_DB });
       for (const series of result?.series ?? []) {
         for (const [key, type] of series.values ?? []) {
           if (typeof key === "string" && isInfluxFieldType(type) && series.name && types.typeOf(series.name, key) === undefined) {
             types.learn(series.name, key, type);
+            if (series.name === measurements.events) properties.add(propertyNameOfField(key));
           }
         }
       }
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, "could not read field types from InfluxDB; learning them from its answers");
+    }
+    for (const column of ["insert_id", "distinct_id", BEFORE_IDENTITY_FIELD]) properties.delete(column);
+    return [...properties];
+  }
+
+  /**
+   * A Redis without the name registries (a new one, or one restored without them) learns the names
+   * InfluxDB already holds, so that they do not count against the day's budgets again.
+   */
+  private async seedNames(influx: InfluxClient, names: NameBudget, propertyKeys: string[]): Promise<void> {
+    try {
+      if (Number(await this.redis!.sendCommand(["EXISTS", namesKey("event"), namesKey("property")])) > 0) return;
+      const [result] = await influx.query(`SHOW TAG VALUES FROM "events" WITH KEY = "event" LIMIT 100000`, { db: this.settings.INFLUX_DB });
+      const events = (result?.series ?? []).flatMap((series) => (series.values ?? []).map((row) => String(row[1])));
+      await names.seed("event", events);
+      await names.seed("property", propertyKeys);
+      if (events.length + propertyKeys.length > 0) this.log.info({ events: events.length, properties: propertyKeys.length }, "name registries seeded from InfluxDB");
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, "could not seed the name registries from InfluxDB; known names count against today's budgets");
     }
   }
 }

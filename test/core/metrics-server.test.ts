@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Counter, Registry } from "prom-client";
-import { serveMetrics, type MetricsServer } from "../../services/core/metrics-server";
+import pino from "pino";
+import { serveMetrics, startMetricsListener, type MetricsServer } from "../../services/core/metrics-server";
 
 /** The private metrics listener ingest and the worker share (`METRICS_PORT`, docs/topology.md). */
 
@@ -53,5 +54,50 @@ describe("serveMetrics", () => {
     await response.text();
     await server.close();
     await expect(fetch(`http://127.0.0.1:${server.port}/metrics`)).rejects.toThrow();
+  });
+});
+
+/** A logger that keeps its lines, to check what a service would log. */
+function memoryLog() {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { log, lines };
+}
+
+describe("startMetricsListener", () => {
+  it("moves to a port the OS picks when the default port is taken, and logs where", async () => {
+    const taken = await serveMetrics({ registry, port: 0, host: "127.0.0.1" });
+    servers.push(taken);
+    const { log, lines } = memoryLog();
+    const listener = await startMetricsListener({ registry, port: taken.port, host: "127.0.0.1", portIsDefault: true, log });
+    expect(listener.port).not.toBe(taken.port);
+    expect(await (await fetch(`${listener.url}/metrics`)).text()).toContain("mixstack_test_total 3");
+    expect(lines.find((line) => line.msg === "metrics listening")).toMatchObject({ url: listener.url, port: listener.port });
+    await listener.close();
+  });
+
+  it("keeps a configured port: a taken one is an error line with the system error, retried until it is free", async () => {
+    const taken = await serveMetrics({ registry, port: 0, host: "127.0.0.1" });
+    const { log, lines } = memoryLog();
+    const listener = await startMetricsListener({ registry, port: taken.port, host: "127.0.0.1", log, retryMs: 50 });
+    expect(listener.url).toBeUndefined();
+    expect(lines.find((line) => line.level === 50)).toMatchObject({ port: taken.port, err: { code: "EADDRINUSE" } });
+    await taken.close();
+    const deadline = Date.now() + 5000;
+    while (listener.port === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(listener.port).toBe(taken.port);
+    expect((await fetch(`${listener.url}/metrics`)).status).toBe(200);
+    await listener.close();
+  });
+
+  it("stops retrying once closed", async () => {
+    const taken = await serveMetrics({ registry, port: 0, host: "127.0.0.1" });
+    servers.push(taken);
+    const { log } = memoryLog();
+    const listener = await startMetricsListener({ registry, port: taken.port, host: "127.0.0.1", log, retryMs: 20 });
+    await listener.close();
+    await taken.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(listener.port).toBeUndefined();
   });
 });

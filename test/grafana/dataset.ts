@@ -180,6 +180,10 @@ export function pipelineDataset(now: number): { points: Point[]; now: number } {
       window.recordRejects("import", "invalid_json", 1);
     }
     if (k % 60 === 7) window.recordRequest("track", 503, 0, 0);
+    if (k % 10 === 3) {
+      window.recordRequest("track", 429, 0, 4);
+      window.recordRejects("track", "rate_limited", 4);
+    }
     // The worker spreads ingest's counters over the millisecond by stream entry and item.
     window.drain(t).forEach((item, index) => points.push(fromServicePoint(toStatsPoint(item, `${t}-0:${index}`))));
 
@@ -197,6 +201,9 @@ export function pipelineDataset(now: number): { points: Point[]; now: number } {
         deadLetters: k < 100 ? 3 : 1,
         profiles: 1000 - k,
         groups: 50,
+        refused: k % 20 === 0 ? 5 : 0,
+        redisUsedBytes: 100_000_000 + (k % 50) * 1_000_000,
+        redisMaxBytes: 402_653_184,
       };
       points.push(fromServicePoint(toPipelinePoint(sample)));
     };

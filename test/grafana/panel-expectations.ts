@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import { dayMs, signupEventNames, type Dataset, type Point } from "./dataset";
+import { LIMIT_REASONS } from "../../grafana/src/dashboards/pipeline-health";
 import type { TimeRange } from "./grafana-time";
 import {
   bucketRows,
@@ -200,6 +201,30 @@ export const panelExpectations: Record<string, Expectation> = {
   "mixstack-pipeline › Rejects by route and reason › A": series((context) =>
     totalsPerGroup(context, ofMeasurement(context, "ingest_rejects"), ["route", "reason"], "rejected", (points) => sum(points, "count")),
   ),
+  "mixstack-pipeline › Refused by a limit › A": series((context) =>
+    perGroup(
+      ofMeasurement(context, "ingest_rejects").filter((point) => (LIMIT_REASONS as readonly string[]).includes(point.tags.reason!)),
+      ["reason"],
+      ["time", "sum"],
+      (points) => bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [sum(bucket, "count")]),
+    ),
+  ),
+  "mixstack-pipeline › Refused by a limit › B": series((context) => [
+    {
+      columns: ["time", "dead-lettered by the worker"],
+      values: bucketRows(ofMeasurement(context, "pipeline"), context.range, everyInterval(context, 0), (bucket) => [sum(bucket, "refused")]),
+    },
+  ]),
+  "mixstack-pipeline › Redis memory › A": series((context) => [
+    {
+      columns: ["time", "used", "maxmemory"],
+      values: bucketRows(ofMeasurement(context, "pipeline"), context.range, everyInterval(context, null), (bucket) => [max(bucket, "redis_used_bytes"), max(bucket, "redis_max_bytes")]),
+    },
+  ]),
+  "mixstack-pipeline › Redis memory used › A": value((context) => {
+    const limited = ofMeasurement(context, "pipeline").filter((point) => numberField(point, "redis_max_bytes") > 0);
+    return (last(limited, "redis_used_bytes")! / last(limited, "redis_max_bytes")!) * 100;
+  }),
   "mixstack-pipeline › Stream backlog › A": value((context) => last(ofMeasurement(context, "pipeline"), "stream_length")!),
   "mixstack-pipeline › Pending entries › A": value((context) => last(ofMeasurement(context, "pipeline"), "pending")!),
   "mixstack-pipeline › Dead letters › A": value((context) => last(ofMeasurement(context, "pipeline"), "dead_letters")!),

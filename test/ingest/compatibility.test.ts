@@ -9,6 +9,7 @@ import {
   makeTestCertificate,
   readStreamAfter,
   send,
+  FIXED_DATES,
   startIngestStack,
   startTestIngest,
   SECRET,
@@ -27,7 +28,7 @@ let url: string;
 let client: Redis;
 
 beforeAll(async () => {
-  const stack = await startIngestStack();
+  const stack = await startIngestStack(FIXED_DATES);
   url = stack.url;
   client = stack.client;
 });
@@ -230,7 +231,7 @@ describe("§6 compatibility cases", () => {
       const certificate = makeTestCertificate();
       ca = certificate.cert;
       const redis = await startTestRedis();
-      tls = await startTestIngest(redis.url, { MIXSTACK_TLS_CERT_FILE: certificate.certFile, MIXSTACK_TLS_KEY_FILE: certificate.keyFile });
+      tls = await startTestIngest(redis.url, { ...FIXED_DATES, MIXSTACK_TLS_CERT_FILE: certificate.certFile, MIXSTACK_TLS_KEY_FILE: certificate.keyFile });
       httpsUrl = tls.url.replace("127.0.0.1", "localhost");
       // Re-point the stream reader at this instance's Redis for these cases.
       client = await redisClient(redis.url);
@@ -273,7 +274,7 @@ describe("§6 compatibility cases", () => {
 
 describe("§6 compatibility cases (continued)", () => {
   beforeAll(async () => {
-    const stack = await startIngestStack();
+    const stack = await startIngestStack(FIXED_DATES);
     url = stack.url;
     client = stack.client;
   });

@@ -10,11 +10,14 @@ const DAY = 86_400_000;
 const limits: Limits = {
   maxItems: 2000,
   maxBodyBytes: 10 * 1024 * 1024,
+  maxImportBodyBytes: 10 * 1024 * 1024,
   maxStringLength: 255,
   maxProperties: 255,
   maxDepth: 3,
   maxEventBytes: 1024 * 1024,
   trackMaxAgeMs: 0,
+  // No floor but Mixpanel's 1971: the floor has its own tests.
+  history: {},
 };
 const lookup: GeoLookup = (address) => (address === "81.2.69.142" ? { city: "St Albans", region: "ENG", countryCode: "GB" } : undefined);
 
@@ -130,10 +133,37 @@ describe("normaliseEvent", () => {
     expect(item.properties).toEqual({});
   });
 
-  it("does not override geolocation properties the client set", () => {
-    const item = accepted({ event: "e", properties: { token: "T", $city: "Paris" } }, { requestLocation: () => lookup("81.2.69.142") });
+  it("does not override the city or region the client set, but its country is GeoIP's when GeoIP knows it (a tag: one series per value)", () => {
+    const item = accepted({ event: "e", properties: { token: "T", $city: "Paris", mp_country_code: "ZZ-random" } }, { requestLocation: () => lookup("81.2.69.142") });
     expect(item.properties.$city).toBe("Paris");
     expect(item.properties.mp_country_code).toBe("GB");
+    expect(accepted({ event: "e", properties: { token: "T", mp_country_code: "FR" } }).properties.mp_country_code).toBe("FR");
+  });
+
+  it.each([":float", ":integer", ":string", ":boolean", ":property"])("refuses a property whose name ends in %s, naming it", (suffix) => {
+    const rejection = refused({ event: "e", properties: { token: "T", [`plan${suffix}`]: 1 } });
+    expect([rejection.reason, rejection.message]).toEqual(["reserved_name", `properties.plan${suffix}, ends in "${suffix}", which is reserved for properties whose type changed`]);
+  });
+
+  it("accepts other names with colons", () => {
+    expect(accepted({ event: "e", properties: { token: "T", "utm:source": "x", "a:stringy": 1, "x:": 2 } }).properties).toEqual({ "utm:source": "x", "a:stringy": 1, "x:": 2 });
+  });
+
+  it.each([
+    ["a date", { sinceMs: Date.UTC(2026, 0, 1) }, "2026-01-01"],
+    ["a number of days", { maxAgeMs: 30 * DAY }, "2026-10-24"],
+  ])("refuses events before the history floor given as %s, on every route", (_name, history, day) => {
+    const old = { event: "e", properties: { token: "T", time: Date.UTC(2025, 11, 31) } };
+    for (const route of ["track", "import"] as const) {
+      const rejection = refused(old, { route, authenticated: route === "import", limits: { ...limits, history } });
+      expect([rejection.reason, rejection.message]).toEqual(["before_history", `properties.time, before ${day}, the earliest time this server accepts (MIXSTACK_HISTORY_SINCE)`]);
+    }
+    expect(accepted({ event: "e", properties: { token: "T", time: NOW - DAY } }, { limits: { ...limits, history } }).time).toBe(NOW - DAY);
+  });
+
+  it("on /track, the 5-day limit answers first: it says where old events go", () => {
+    const rejection = refused({ event: "e", properties: { token: "T", time: 31_622_400 } }, { limits: { ...limits, trackMaxAgeMs: 5 * DAY, history: { maxAgeMs: 730 * DAY } } });
+    expect(rejection.message).toBe("properties.time, older than 5 days; send old events to /import");
   });
 
   it("accepts a missing token on authenticated /import", () => {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ManagedProcess } from "../../services/dev/processes";
 import type { EventItem, GroupUpdate, ProfileUpdate, QueueEntry } from "../../services/core/queue";
 import { redisClient, startTestRedis, track } from "../harness/services";
-import { makeTestCertificate, readStream, startTestIngest, SECRET, TOKEN } from "./support";
+import { FIXED_DATES, makeTestCertificate, readStream, startTestIngest, SECRET, TOKEN } from "./support";
 
 /**
  * The official `mixpanel` Node SDK (0.24.0), unmodified, pointed at ingest over HTTPS behind a path
@@ -22,6 +22,7 @@ beforeAll(async () => {
   const redis = await startTestRedis();
   const client = await redisClient(redis.url);
   const ingest = await startTestIngest(redis.url, {
+    ...FIXED_DATES,
     MIXSTACK_TLS_CERT_FILE: certificate.certFile,
     MIXSTACK_TLS_KEY_FILE: certificate.keyFile,
     MIXSTACK_PATH_PREFIX: "/mp",

@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseForm } from "../../services/ingest/form";
-import { decodeDataParam, extractPayload, isBase64, MAX_JSON_CONTAINERS } from "../../services/ingest/payload";
+import { decodeDataParam, extractPayload, hasWideObject, isBase64, MAX_JSON_CONTAINERS, MAX_JSON_KEYS, MAX_OBJECT_KEYS } from "../../services/ingest/payload";
 import { Rejection } from "../../services/ingest/rejection";
 
 const event = { event: "e1", properties: { distinct_id: "u1", x: ">>>???~~~", token: "T" } };
@@ -128,11 +128,36 @@ describe("extractPayload", () => {
     ["a JSON body of more empty arrays than the container limit", { body: `[${"[],".repeat(MAX_JSON_CONTAINERS)}[]]`, contentType: "application/json" }, "too_many_containers", 413],
     ["NDJSON lines of more empty objects than the container limit", { body: "{}\n".repeat(MAX_JSON_CONTAINERS + 1), contentType: "application/x-ndjson" }, "too_many_containers", 413],
     ["a base64 data of more empty objects than the container limit", { query: `data=${encodeURIComponent(Buffer.from(`[${"{},".repeat(MAX_JSON_CONTAINERS)}{}]`).toString("base64"))}` }, "too_many_containers", 413],
+    ["a JSON body of more object keys than the key limit", { body: `[${'{"a":1,"b":2,"c":3,"d":4},'.repeat(MAX_JSON_KEYS / 4 + 1)}{}]`, contentType: "application/json" }, "too_many_containers", 413],
+    ["a large body with one object of more keys than any item may have", { body: JSON.stringify({ event: "x", properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])) }), contentType: "application/json" }, "too_many_keys", 413],
+    ["a large base64 data with such an object", { query: `data=${encodeURIComponent(Buffer.from(JSON.stringify([{ event: "x", properties: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])) }])).toString("base64"))}` }, "too_many_keys", 413],
     ["gzip bytes that were not decompressed", { body: gzipSync("[]"), contentType: "application/json" }, "bad_utf8", undefined],
   ])("refuses %s", (_name, options, reason, status) => {
     const payload = extractPayload(source(options), 2);
     expect(payload).toBeInstanceOf(Rejection);
     expect((payload as Rejection).reason).toBe(reason);
     expect((payload as Rejection).status).toBe(status);
+  });
+});
+
+describe("hasWideObject", () => {
+  it.each([
+    ["flat object at the limit", `{${Array.from({ length: 3 }, (_, i) => `"k${i}":1`).join(",")}}`, 3, false],
+    ["flat object over the limit", `{${Array.from({ length: 4 }, (_, i) => `"k${i}":1`).join(",")}}`, 3, true],
+    ["keys spread over several objects", `[${Array.from({ length: 10 }, (_, i) => `{"a${i}":1,"b":2}`).join(",")}]`, 3, false],
+    ["colons, braces and escaped quotes inside strings", `{"a":"x:y:z{}[]\\":1","b":"\\\\","c":"\\"::"}`, 3, false],
+    ["a nested object over the limit", `{"p":{"a":1,"b":2,"c":3,"d":4},"q":1}`, 3, true],
+    ["the outer object counted apart from a nested one", `{"a":{"x":1,"y":2,"z":3},"b":1,"c":2}`, 3, false],
+    ["lists do not count", `[1,2,3,4,5,{"a":1}]`, 3, false],
+    ["an unterminated string", `{"a":"never ends`, 3, false],
+  ])("%s", (_name, text, limit, wide) => {
+    expect(hasWideObject(text, limit)).toBe(wide);
+    // The scan reads JSON as JSON.parse does: check the fixtures are what they claim.
+    if (!text.includes("never ends")) expect(() => JSON.parse(text)).not.toThrow();
+  });
+
+  it("lets a large batch of ordinary events through", () => {
+    const events = Array.from({ length: 1500 }, (_, i) => ({ event: "view", properties: { token: "t", distinct_id: `u${i}`, url: `https://x.example/?a="b"&c=${i}`, n: i } }));
+    expect(hasWideObject(JSON.stringify(events), MAX_OBJECT_KEYS)).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { prepareIngest, type IngestDependencies, type IngestRequest } from "../.
 const dependencies: IngestDependencies = {
   tokens: new Set(["T"]),
   credentials: { tokens: ["T"], apiSecrets: ["S"], serviceAccounts: [], allowTokenAuth: true },
-  limits: { maxItems: 3, maxBodyBytes: 1e6, maxStringLength: 255, maxProperties: 255, maxDepth: 3, maxEventBytes: 1e6, trackMaxAgeMs: 0 },
+  limits: { maxItems: 3, maxBodyBytes: 1e6, maxImportBodyBytes: 1e6, maxStringLength: 255, maxProperties: 255, maxDepth: 3, maxEventBytes: 1e6, trackMaxAgeMs: 0, history: {} },
   trustedProxyHops: 0,
   lookup: noGeolocation,
   geolocate: false,

@@ -8,11 +8,14 @@ const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const limits: Limits = {
   maxItems: 2000,
   maxBodyBytes: 10 * 1024 * 1024,
+  maxImportBodyBytes: 10 * 1024 * 1024,
   maxStringLength: 255,
   maxProperties: 255,
   maxDepth: 3,
   maxEventBytes: 1024 * 1024,
   trackMaxAgeMs: 0,
+  // No floor but Mixpanel's 1971: the floor has its own tests.
+  history: {},
 };
 const stAlbans = { city: "St Albans", region: "ENG", countryCode: "GB", timezone: "Europe/London" };
 
@@ -66,6 +69,12 @@ describe("normaliseProfileUpdate", () => {
   it("reads $time (ms or s) and $ignore_time", () => {
     expect(profile({ $set: { a: 1 }, $time: 1700000000123, $ignore_time: true })).toMatchObject({ time: 1700000000123, ignoreTime: true });
     expect(profile({ $set: { a: 1 }, $time: 1700000000 }).time).toBe(1700000000000);
+  });
+
+  it("refuses a $time before the history floor: each operation would be a profile_updates point there", () => {
+    const result = normaliseProfileUpdate({ $token: "T", $distinct_id: "u1", $set: { a: 1 }, $time: 31_622_400 }, context({ limits: { ...limits, history: { maxAgeMs: 730 * 86_400_000 } } }));
+    expect(result).toBeInstanceOf(Rejection);
+    expect([(result as Rejection).reason, (result as Rejection).message]).toEqual(["before_history", "$time, before 2024-11-23, the earliest time this server accepts (MIXSTACK_HISTORY_SINCE)"]);
   });
 
   it("coerces a numeric distinct id", () => {

@@ -17,6 +17,13 @@ import { redisClient, scratchDir, startTestRedis, track } from "../harness/servi
  */
 
 export const TOKEN = "TOKEN123";
+
+/**
+ * For the tests that replay the reference's cases and the SDKs with their fixed times (2020-2023):
+ * no `/track` age limit and Mixpanel's own 1971 floor. The defaults (5 days, two years) have tests
+ * of their own (`test/ingest/history.test.ts`, `test/abuse/event-times.test.ts`).
+ */
+export const FIXED_DATES: Record<string, string> = { MIXSTACK_TRACK_MAX_AGE_DAYS: "0", MIXSTACK_HISTORY_SINCE: "1971-01-01" };
 export const SECRET = "SEKRET";
 
 export type Redis = Awaited<ReturnType<typeof redisClient>>;

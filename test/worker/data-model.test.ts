@@ -18,7 +18,8 @@ describe("data model through ingest and the worker", () => {
 
   beforeAll(async () => {
     pipeline = await startTestPipeline({
-      ingestEnv: { MIXSTACK_STATS_INTERVAL_MS: "500" },
+      // The seeded week of events goes through /track, which keeps 5 days by default.
+      ingestEnv: { MIXSTACK_STATS_INTERVAL_MS: "500", MIXSTACK_TRACK_MAX_AGE_DAYS: "0" },
       workerEnv: { WORKER_SAMPLE_INTERVAL_MS: "500" },
     });
     influx = influxOf(pipeline);
@@ -261,6 +262,23 @@ describe("data model through ingest and the worker", () => {
     await redis.close();
   });
 
+  it("a /track event received long after its time starts a person's first day, but never moves a known one back", async () => {
+    const day = 86_400_000;
+    const today = Math.floor(Date.now() / day) * day;
+    // This pipeline's ingest keeps no /track age limit, as a stack that turned it off would.
+    await sendEvents(pipeline, [{ event: "late", properties: { distinct_id: "late-a", $insert_id: "late-1", time: Date.now() } }]);
+    await waitForCount(() => countEvents(influx, db(), `"event" = 'late'`), 1);
+    await sendEvents(pipeline, [
+      { event: "late", properties: { distinct_id: "late-a", $insert_id: "late-2", time: today - 30 * day } },
+      { event: "late", properties: { distinct_id: "late-b", $insert_id: "late-3", time: today - 30 * day } },
+    ]);
+    await waitForCount(() => countEvents(influx, db(), `"event" = 'late'`), 3);
+    const redis = await redisClient(pipeline.redis.url);
+    expect(await redis.hGet("mx:first_seen", "late-a")).toBe(new Date(today).toISOString().slice(0, 10));
+    expect(await redis.hGet("mx:first_seen", "late-b")).toBe(new Date(today - 30 * day).toISOString().slice(0, 10));
+    await redis.close();
+  });
+
   it("ingest's counters arrive as `ingest` and `ingest_rejects` points, the worker's own as `pipeline` points", async () => {
     const reply = await post(`${pipeline.ingestUrl}/track/?verbose=1`, [{ event: "no-token", properties: { distinct_id: "x" } }]);
     expect(JSON.parse(reply.body)).toMatchObject({ status: 0 });
@@ -318,6 +336,9 @@ describe("data model through ingest and the worker", () => {
       dead_letters: "integer",
       profiles: "integer",
       groups: "integer",
+      refused: "integer",
+      redis_used_bytes: "integer",
+      redis_max_bytes: "integer",
     });
 
     const metric = await metrics();

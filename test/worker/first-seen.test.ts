@@ -29,7 +29,17 @@ describe("first-seen days (user_type)", () => {
       { distinctId: "b", day: "2024-01-05" },
       { distinctId: "", day: "2024-01-01" },
     ]);
-    expect(Object.fromEntries(days)).toEqual({ a: "2024-01-02", b: "2024-01-05" });
+    expect(Object.fromEntries(days)).toEqual({ a: { day: "2024-01-02" }, b: { day: "2024-01-05" } });
+  });
+
+  it("earliestDays keeps the late events' earliest day apart", () => {
+    const days = earliestDays([
+      { distinctId: "a", day: "2024-01-03" },
+      { distinctId: "a", day: "1971-01-02", late: true },
+      { distinctId: "a", day: "1972-01-02", late: true },
+      { distinctId: "b", day: "2024-01-01", late: true },
+    ]);
+    expect(Object.fromEntries(days)).toEqual({ a: { day: "2024-01-03", lateDay: "1971-01-02" }, b: { lateDay: "2024-01-01" } });
   });
 
   describe("recordFirstDays in a real redis-server", () => {
@@ -47,6 +57,14 @@ describe("first-seen days (user_type)", () => {
       expect(Object.fromEntries(await recordFirstDays(redis, new Map([["u", "2024-01-07"]])))).toEqual({ u: "2024-01-05" });
       expect(Object.fromEntries(await recordFirstDays(redis, new Map([["u", "2024-01-03"]])))).toEqual({ u: "2024-01-03" });
       expect(await redis.sendCommand(["HGETALL", redisKeys.firstSeen])).toEqual(["u", "2024-01-03", "v", "2024-01-01"]);
+    });
+
+    it("a late event starts a first day but never moves a known one back", async () => {
+      const days = (id: string, day: string | undefined, lateDay: string | undefined) => new Map([[id, { day, lateDay }]]);
+      expect(Object.fromEntries(await recordFirstDays(redis, days("late-new", undefined, "2024-02-01")))).toEqual({ "late-new": "2024-02-01" });
+      expect(Object.fromEntries(await recordFirstDays(redis, days("late-new", undefined, "1971-01-02")))).toEqual({ "late-new": "2024-02-01" });
+      expect(Object.fromEntries(await recordFirstDays(redis, days("late-new", "2024-01-20", "1971-01-02")))).toEqual({ "late-new": "2024-01-20" });
+      expect(Object.fromEntries(await recordFirstDays(redis, days("both-new", "2024-03-01", "2024-02-01")))).toEqual({ "both-new": "2024-02-01" });
     });
   });
 });

@@ -58,8 +58,8 @@ describe("profile operations applied by the Lua script in a real redis-server", 
   /** Adds a stream entry (the script checks it exists) and applies the updates as that entry. */
   async function apply(updates: ProfileUpdate[], entryId?: string) {
     const id = entryId ?? String(await redis.sendCommand(["XADD", redisKeys.stream, "*", "n", String((entryNumber += 1))]));
-    const records = await applyProfileEntry(redis, "user", planUpdates("engage", updates, updates.map((_, index) => index)), { entryId: id, markerId: id, ttlSeconds: 60 });
-    return { id, records };
+    const applied = await applyProfileEntry(redis, "user", planUpdates("engage", updates, updates.map((_, index) => index)), { entryId: id, markerId: id, ttlSeconds: 60 });
+    return { id, records: applied === "gone" ? applied : applied.records };
   }
 
   async function profile(distinctId: string): Promise<Record<string, JsonValue>> {
@@ -72,7 +72,7 @@ describe("profile operations applied by the Lua script in a real redis-server", 
 
   const update = (distinctId: string, ops: ProfileOps, time = 1_700_000_000_000, ignoreTime = true): ProfileUpdate => ({ distinctId, time, ignoreTime, ops });
 
-  it.each<[string, ProfileOps[], Record<string, JsonValue>]>([
+  const cases: Array<[string, ProfileOps[], Record<string, JsonValue>]> = [
     ["$set overwrites", [{ $set: { a: 1 } }, { $set: { a: 2, b: "x" } }], { a: 2, b: "x" }],
     ["$set_once keeps what is there", [{ $set: { a: 1 } }, { $set_once: { a: 2, b: 2 } }], { a: 1, b: 2 }],
     ["$add counts from 0 and adds", [{ $add: { n: 2 } }, { $add: { n: 2 } }, { $add: { n: -0.5 } }], { n: 3.5 }],
@@ -88,10 +88,68 @@ describe("profile operations applied by the Lua script in a real redis-server", 
     ["$remove on a non-list does nothing", [{ $set: { t: "x" } }, { $remove: { t: "x" } }], { t: "x" }],
     ["$unset deletes properties", [{ $set: { a: 1, b: 2 } }, { $unset: ["b", "missing"] }], { a: 1 }],
     ["strings with quotes, commas and brackets survive list operations", [{ $union: { t: ['a"]', "b,[c", "\\"] } }, { $remove: { t: "b,[c" } }], { t: ['a"]', "\\"] }],
-  ])("%s", async (name, steps, expected) => {
+    ["appends then a union then a removal", [{ $append: { l: "a" } }, { $append: { l: "b" } }, { $union: { l: ["b", "c"] } }, { $append: { l: "a" } }, { $remove: { l: "a" } }], { l: ["b", "c"] }],
+    ["appends, then $set and $unset of the same property", [{ $append: { l: 1 } }, { $append: { l: 2 } }, { $set: { l: "reset" } }, { $append: { l: 3 } }, { $append: { m: 1 } }, { $unset: ["m"] }], { l: ["reset", 3] }],
+    ["an escaped quote and a backslash before a comma in list elements", [{ $append: { l: 'x\\",y' } }, { $union: { l: ['x\\",y', "z"] } }, { $remove: { l: "z" } }], { l: ['x\\",y'] }],
+  ];
+
+  it.each(cases)("%s", async (name, steps, expected) => {
     const distinctId = `case ${name}`;
     for (const ops of steps) await apply([update(distinctId, ops)]);
     expect(await profile(distinctId)).toEqual(expected);
+  });
+
+  // The script keeps the lists an entry changes and writes them back once: one entry with all the
+  // steps must end where the steps as separate entries did.
+  it.each(cases)("%s, all in one entry", async (name, steps, expected) => {
+    const distinctId = `one entry: ${name}`;
+    await apply(steps.map((ops, index) => update(distinctId, ops, 1_700_000_000_000 + index)));
+    expect(await profile(distinctId)).toEqual(expected);
+  });
+
+  it("a $delete between appends of one entry: only what follows it stays", async () => {
+    await apply([update("deleted", { $append: { l: 1 } }, 1), update("deleted", { $append: { l: 2 } }, 2), update("deleted", { $delete: true }, 3), update("deleted", { $append: { l: 3 } }, 4)]);
+    expect(await profile("deleted")).toEqual({ l: [3] });
+  });
+
+  async function applyWithQuotas(updates: ProfileUpdate[], quotas: { maxBytes: number; maxProperties: number; listMaxBytes: number }) {
+    const id = String(await redis.sendCommand(["XADD", redisKeys.stream, "*", "n", String((entryNumber += 1))]));
+    const applied = await applyProfileEntry(redis, "user", planUpdates("engage", updates, updates.map((_, index) => index)), { entryId: id, markerId: id, ttlSeconds: 60, quotas });
+    if (applied === "gone") throw new Error("gone");
+    return { id, ...applied };
+  }
+
+  it("a list property stops at its byte quota: the update that would pass it is refused alone, and reported", async () => {
+    const quotas = { maxBytes: 1_000_000, maxProperties: 100, listMaxBytes: 100 };
+    const updates = Array.from({ length: 12 }, (_, index) => update("capped", { $append: { l: `item-${index}` }, $set: { [`p${index}`]: index } }, index));
+    const { refused, records } = await applyWithQuotas(updates, quotas);
+    const stored = await profile("capped");
+    // Each append adds 9-10 bytes ("item-N" quoted, and a comma): 10 fit in 100 bytes.
+    expect((stored.l as string[]).length).toBe(10);
+    expect(JSON.stringify(stored.l).length).toBeLessThanOrEqual(100);
+    expect(refused).toEqual([{ index: 10, quota: "list" }, { index: 11, quota: "list" }]);
+    // A refused update applies none of its operations, and writes no profile_updates point.
+    expect(stored.p10).toBeUndefined();
+    expect(records).toHaveLength(20);
+  });
+
+  it("a profile stops at its property quota and at its byte quota; what does not grow it still applies", async () => {
+    const few = await applyWithQuotas([update("few", { $set: { a: 1, b: 2 } }), update("few", { $set: { c: 3 } }), update("few", { $set: { a: 9 } }), update("few", { $unset: ["b"] })], { maxBytes: 1_000_000, maxProperties: 2, listMaxBytes: 1000 });
+    expect(few.refused).toEqual([{ index: 1, quota: "properties" }]);
+    expect(await profile("few")).toEqual({ a: 9 });
+    const small = await applyWithQuotas([update("small", { $set: { a: "x".repeat(200) } }), update("small", { $set: { b: "y".repeat(400) } }), update("small", { $set: { a: "short" } })], { maxBytes: 500, maxProperties: 100, listMaxBytes: 1000 });
+    expect(small.refused).toEqual([{ index: 1, quota: "bytes" }]);
+    expect(await profile("small")).toEqual({ a: "short" });
+  });
+
+  it("a re-delivered entry gets the same refusals back", async () => {
+    const quotas = { maxBytes: 1_000_000, maxProperties: 1, listMaxBytes: 1000 };
+    const id = String(await redis.sendCommand(["XADD", redisKeys.stream, "*", "n", String((entryNumber += 1))]));
+    const updates = planUpdates("engage", [update("again", { $set: { a: 1 } }), update("again", { $set: { b: 1 } })], [0, 1]);
+    const first = await applyProfileEntry(redis, "user", updates, { entryId: id, markerId: id, ttlSeconds: 60, quotas });
+    const second = await applyProfileEntry(redis, "user", updates, { entryId: id, markerId: id, ttlSeconds: 60, quotas: { ...quotas, maxProperties: 100 } });
+    expect(second).toEqual(first);
+    expect(first).toMatchObject({ refused: [{ index: 1, quota: "properties" }] });
   });
 
   it("reference §6 case 8: the sequence of operations gives {a:1, n:4, tags:[y], list:[z]}, then $delete removes it", async () => {

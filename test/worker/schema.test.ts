@@ -48,11 +48,24 @@ describe("toEventPoint", () => {
     expect(point.fields).toEqual({ insert_id: "ins-1", distinct_id: "u1", ...extraFields });
   });
 
+  // `plan` and `tier` stand for tags an operator adds to EVENT_TAGS: their values are taken as sent.
+  const custom = { tagKeys: new Set([...schema.tagKeys, "plan", "tier"]) };
+
   it.each<[string, JsonObject, Record<string, string>]>([
-    ["numbers and booleans become strings", { mp_lib: 2, $os: true }, { mp_lib: "2", $os: "true" }],
-    ["null and empty strings are no tag", { mp_lib: null, $os: "" }, {}],
-    ["lists become JSON", { $browser: ["a"] }, { $browser: '["a"]' }],
+    ["numbers and booleans become strings", { plan: 2, tier: true }, { plan: "2", tier: "true" }],
+    ["null and empty strings are no tag", { plan: null, tier: "", mp_lib: null, $os: "" }, {}],
+    ["lists become JSON", { plan: ["a"] }, { plan: '["a"]' }],
   ])("tag values: %s", (_, properties, extraTags) => {
+    const { point } = toEventPoint(event(properties), "u1", custom, new FieldTypes());
+    expect(point.tags).toEqual({ event: "Sign up", ...extraTags });
+  });
+
+  it.each<[string, JsonObject, Record<string, string>]>([
+    ["known values keep the SDKs' spelling, whatever the case", { $os: "mac os x", $browser: "CHROME", mp_lib: "Web", mp_country_code: "gb" }, { $os: "Mac OS X", $browser: "Chrome", mp_lib: "web", mp_country_code: "GB" }],
+    ["unknown operating systems, browsers and libraries are Other", { $os: "os-abcdef", $browser: "x", mp_lib: "lib-1" }, { $os: "Other", $browser: "Other", mp_lib: "other" }],
+    ["a country that is not an ISO code is no tag", { mp_country_code: "ZZ" }, {}],
+    ["a number is no country either", { mp_country_code: 44 }, {}],
+  ])("the default tags keep to their vocabulary: %s", (_, properties, extraTags) => {
     const { point } = toEventPoint(event(properties), "u1", schema, new FieldTypes());
     expect(point.tags).toEqual({ event: "Sign up", ...extraTags });
   });

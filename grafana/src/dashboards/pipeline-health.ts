@@ -33,6 +33,27 @@ function shardBytes(groupByTime: string): string {
   return `SELECT last("diskBytes") AS "bytes" FROM "_internal".."shard" WHERE "database" = '$database' AND $timeFilter GROUP BY ${groupByTime}"id"`;
 }
 
+/**
+ * The refusal reasons of ingest that are limits of docs/limits.md (the others are bad input): times,
+ * weeks of history, the per-address budget and connection cap, reserved names, sizes, backpressure.
+ */
+export const LIMIT_REASONS = [
+  "too_old",
+  "before_history",
+  "too_many_new_weeks",
+  "new_weeks_budget",
+  "rate_limited",
+  "too_many_connections",
+  "reserved_name",
+  "body_too_large",
+  "too_many_containers",
+  "too_many_keys",
+  "backpressure",
+] as const;
+
+/** Redis memory share at which the panel turns red: ingest refuses from 60 % on (MIXSTACK_QUEUE_MEMORY_PERCENT). */
+export const REDIS_MEMORY_ALERT_PERCENT = 80;
+
 /** Is the pipeline keeping up? Ingest traffic and rejects, the queue, the worker, InfluxDB itself. */
 export function pipelineHealthDashboard(): dashboard.DashboardBuilder {
   return mixstackDashboard("mixstack-pipeline", "mixstack / Pipeline health", "now-1h", "30s")
@@ -77,6 +98,44 @@ export function pipelineHealthDashboard(): dashboard.DashboardBuilder {
           description: "Refused events in the selected time range by endpoint and reason.",
         },
       ),
+    )
+    .withRow(row("Limits"))
+    .withPanel(
+      graph(
+        "Refused by a limit",
+        [
+          influxql(
+            `SELECT sum("count") FROM "ingest_rejects" WHERE "reason" =~ /^(${LIMIT_REASONS.join("|")})$/ AND $timeFilter GROUP BY time($__interval), "reason" fill(0)`,
+          ).alias("$tag_reason"),
+          influxql(`SELECT sum("refused") AS "dead-lettered by the worker" FROM "pipeline" WHERE $timeFilter GROUP BY time($__interval) fill(0)`).refId("B"),
+        ],
+        {
+          stacked: true,
+          bars: true,
+          description:
+            "Requests and items ingest refused because of a limit (event age, history floor, new weeks, the per-address budget, connections, sizes, backpressure; docs/limits.md), by reason, and the events and updates the worker dead-lettered for a budget of new names or a profile quota.",
+        },
+      ),
+    )
+    .withPanel(
+      graph(
+        "Redis memory",
+        [influxql(`SELECT max("redis_used_bytes") AS "used", max("redis_max_bytes") AS "maxmemory" FROM "pipeline" WHERE $timeFilter GROUP BY time($__interval)`)],
+        {
+          unit: "bytes",
+          width: 8,
+          description: "Redis' used_memory against its maxmemory. Ingest answers 503 from 60 % on (MIXSTACK_QUEUE_MEMORY_PERCENT); the rest is the worker's headroom.",
+        },
+      ),
+    )
+    .withPanel(
+      singleStat("Redis memory used", influxql(`SELECT last("redis_used_bytes") / last("redis_max_bytes") * 100 FROM "pipeline" WHERE "redis_max_bytes" > 0 AND $timeFilter`), {
+        unit: "percent",
+        decimals: 0,
+        redFrom: REDIS_MEMORY_ALERT_PERCENT,
+        width: 4,
+        description: `Share of Redis' maxmemory in use at the latest worker sample; red from ${REDIS_MEMORY_ALERT_PERCENT} %: ingest already refuses events (from 60 %), raise the queue's memory or look for a flood of profiles.`,
+      }),
     )
     .withRow(row("Queue and worker"))
     .withPanel(
