@@ -21,10 +21,15 @@ function logger(command: string): Logger {
   return createLogger(`ops-${command}`, process.env.LOG_LEVEL ?? (process.stdout.isTTY ? "warn" : "info"));
 }
 
-async function withContext(command: string, work: (ctx: OpsContext, settings: OpsSettings) => Promise<number>): Promise<number> {
-  let settings: OpsSettings;
+/** Reads the settings (exit 2 when wrong), opens the context, runs `work`, reports an error (exit 1). */
+export async function withContext<S extends OpsSettings = OpsSettings>(
+  command: string,
+  work: (ctx: OpsContext, settings: S) => Promise<number>,
+  read: (command: string) => S = readOpsSettings as (command: string) => S,
+): Promise<number> {
+  let settings: S;
   try {
-    settings = readOpsSettings(command);
+    settings = read(command);
   } catch (error) {
     if (error instanceof SettingsError) {
       process.stderr.write(`${error.message}\n`);
@@ -47,10 +52,10 @@ async function withContext(command: string, work: (ctx: OpsContext, settings: Op
   }
 }
 
-type ArgOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
+export type ArgOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
 
 /** The parsed arguments, or undefined after printing what is wrong and the usage (exit 2). */
-function parse<T extends ArgOptions>(argv: string[], options: T, usage: string) {
+export function parse<T extends ArgOptions>(argv: string[], options: T, usage: string) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -134,7 +139,7 @@ export const restoreCommand: Command = {
     return withContext("restore", async (ctx) => {
       const report = await restoreBackup(ctx, String(values.from));
       process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatRestoreReport(report));
-      return report.counts.some((count) => count.liveAfter < count.backup) ? 1 : 0;
+      return report.counts.some((count) => count.liveAfter < count.backup - (count.erased ?? 0)) ? 1 : 0;
     });
   },
 };
