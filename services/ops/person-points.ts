@@ -96,7 +96,8 @@ export async function shardsToScan(client: InfluxClient, db: string, range?: { f
   return inRange.sort((a, b) => a.start.localeCompare(b.start) || a.id - b.id);
 }
 
-const PAGE = 10_000;
+/** Points per page of a scan (a person's points in one shard may be many more). */
+export const PAGE = 10_000;
 /** Ids per statement: a person with hundreds of devices still gives statements of a sane size. */
 const IDS_PER_QUERY = 100;
 
@@ -111,6 +112,7 @@ export async function* pointsInShard(
   layout: MeasurementLayout,
   ids: readonly string[],
   columns: "identity" | "all",
+  pageSize = PAGE,
 ): AsyncGenerator<StoredPoint[]> {
   const source = `${quoteIdentifier(db)}.${quoteIdentifier(shard.rp)}.${quoteIdentifier(layout.measurement)}`;
   const tagKeys = new Set(layout.tagKeys);
@@ -123,7 +125,7 @@ export async function* pointsInShard(
     let cursor = shard.start;
     let atCursor = new Set<string>();
     for (;;) {
-      const query = `SELECT ${select} FROM ${source} WHERE ${condition} AND time >= ${quoteString(cursor)} AND time < ${quoteString(shard.end)} LIMIT ${PAGE}`;
+      const query = `SELECT ${select} FROM ${source} WHERE ${condition} AND time >= ${quoteString(cursor)} AND time < ${quoteString(shard.end)} LIMIT ${pageSize}`;
       let results;
       try {
         results = await client.query(query, { db });
@@ -152,9 +154,9 @@ export async function* pointsInShard(
         page.push(point);
       }
       if (page.length) yield page;
-      if (rows.length < PAGE) break;
+      if (rows.length < pageSize) break;
       if (lastTime === cursor && rows.every((values) => String(values[0]) === cursor)) {
-        throw new Error(`more than ${PAGE} points of one person at ${cursor} in ${layout.measurement}: cannot page through them`);
+        throw new Error(`more than ${pageSize} points of one person at ${cursor} in ${layout.measurement}: cannot page through them`);
       }
       // The next page starts at the last time seen; its points already read are skipped.
       cursor = lastTime;
@@ -220,7 +222,7 @@ export async function erasePersonPoints(
   client: InfluxClient,
   db: string,
   ids: readonly string[],
-  options: { range?: { from: bigint; to: bigint }; onShard?: (name: string) => void } = {},
+  options: { range?: { from: bigint; to: bigint }; onShard?: (name: string) => void; pageSize?: number } = {},
 ): Promise<PointErasure> {
   const result: PointErasure = { deleted: {}, shardsScanned: 0 };
   if (ids.length === 0) return result;
@@ -228,7 +230,7 @@ export async function erasePersonPoints(
   for (const shard of await shardsToScan(client, db, options.range)) {
     for (const layout of layouts) {
       let found = 0;
-      for await (const page of pointsInShard(client, db, shard, layout, ids, "identity")) {
+      for await (const page of pointsInShard(client, db, shard, layout, ids, "identity", options.pageSize)) {
         await deletePoints(client, db, page, layout.tagKeys);
         found += page.length;
       }
