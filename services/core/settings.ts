@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { redactUrl } from "./redact";
 
 /** Thrown for a bad environment variable; the message names the variable and the command. */
 export class SettingsError extends Error {}
@@ -28,7 +29,7 @@ export function readSettings<Shape extends z.ZodRawShape>(
 }
 
 function redact(key: string, value: string): string {
-  return /PASSWORD|SECRET|TOKEN|KEY/.test(key) ? "[redacted]" : value;
+  return /PASSWORD|SECRET|TOKEN|KEY/.test(key) ? "[redacted]" : redactUrl(value);
 }
 
 /** Common field types for environment schemas. */

@@ -94,7 +94,7 @@ export class IngestServer {
       if (this.inFlight === 0) this.idle?.();
     });
     this.route(request, response).catch((error: Error) => {
-      this.options.log.error({ err: error, url: request.url?.slice(0, 200) }, "request failed unexpectedly");
+      this.options.log.error({ err: error, url: urlForLog(request.url) }, "request failed unexpectedly");
       if (!response.headersSent) this.send(request, response, textReply(500, "internal error"), "error");
       else response.destroy();
     });
@@ -200,4 +200,20 @@ export class IngestServer {
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     this.options.metrics.request("other", status, 0, new Map([[tooLarge ? "headers_too_large" : "bad_http", 1]]));
   }
+}
+
+/**
+ * A request URL fit for a log line: the path and the query's parameter names only. Values can hold
+ * a secret (`api_key` on `/import`) or personal data (`data`: the events themselves).
+ */
+export function urlForLog(url: string | undefined): string {
+  const raw = url ?? "/";
+  const mark = raw.indexOf("?");
+  if (mark === -1) return raw.slice(0, 200);
+  const names = raw
+    .slice(mark + 1)
+    .split("&")
+    .filter(Boolean)
+    .map((pair) => pair.split("=")[0]!.slice(0, 40));
+  return `${raw.slice(0, Math.min(mark, 200))}?${names.map((name) => `${name}=…`).join("&")}`.slice(0, 300);
 }

@@ -49,6 +49,7 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
       trustedProxyHops: settings.trustedProxyHops,
       lookup,
       geolocate: settings.geoip,
+      keepIp: settings.keepIp,
     },
   });
   let address: AddressInfo;

@@ -44,7 +44,8 @@ export const ingestEnvironment = z.object({
   MIXSTACK_TOKEN: env.list().refine((tokens) => tokens.length > 0, { message: "at least one project token is required" }),
   MIXSTACK_API_SECRET: env.list(),
   MIXSTACK_SERVICE_ACCOUNT_SECRETS: serviceAccounts,
-  MIXSTACK_IMPORT_TOKEN_AUTH: env.flag(true),
+  MIXSTACK_IMPORT_TOKEN_AUTH: env.flag(false),
+  MIXSTACK_KEEP_IP: env.flag(false),
   MIXSTACK_PATH_PREFIX: pathPrefix,
   MIXSTACK_TLS_CERT_FILE: z.string().optional(),
   MIXSTACK_TLS_KEY_FILE: z.string().optional(),
@@ -94,8 +95,10 @@ export interface IngestSettings {
   tokens: string[];
   apiSecrets: string[];
   serviceAccounts: ServiceAccount[];
-  /** `/import` accepts the project token as Basic user (as Mixpanel does). */
+  /** `/import` accepts the project token as Basic user (as Mixpanel does); off by default: the token is public. */
   importTokenAuth: boolean;
+  /** Store an event's `$ip` property (dropped by default, like `ip`: an address is personal data). */
+  keepIp: boolean;
   pathPrefix: string;
   tls?: { cert: Buffer; key: Buffer };
   maxStreamLength: number;
@@ -128,6 +131,7 @@ export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): Ing
     apiSecrets: e.MIXSTACK_API_SECRET,
     serviceAccounts: e.MIXSTACK_SERVICE_ACCOUNT_SECRETS,
     importTokenAuth: e.MIXSTACK_IMPORT_TOKEN_AUTH,
+    keepIp: e.MIXSTACK_KEEP_IP,
     pathPrefix: e.MIXSTACK_PATH_PREFIX,
     tls: readTls(e.MIXSTACK_TLS_CERT_FILE, e.MIXSTACK_TLS_KEY_FILE),
     maxStreamLength: e.MIXSTACK_MAX_STREAM_LENGTH,

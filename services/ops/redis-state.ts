@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createClient } from "redis";
 import { redisKeys } from "../core/queue";
+import { redactUrl } from "../core/redact";
 import { compareStreamIds, countRecord, emptyStateCounts, type StateCounts, type StateRecord } from "./redis-state-format";
 
 /**
@@ -36,16 +37,6 @@ export function createRedis(url: string, retries = 3) {
   });
 }
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
-}
 export type Redis = ReturnType<typeof createRedis>;
 
 /** The worker's hash distinct id -> UTC day of the first event seen (docs/contracts.md). */
