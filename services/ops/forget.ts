@@ -1,12 +1,17 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { runBackup } from "./backup";
 import { listBackups } from "./catalog";
 import type { OpsContext } from "./context";
 import { erasureIdFor, idHash, ledgerKey, recordErasure, type ErasureRecord } from "./erasure-ledger";
+import { readStateFile, stateFileWriter } from "./local-files";
 import { withOpsLock } from "./lock";
 import type { PersonIds } from "./person-ids";
 import { erasePersonPoints, mergeLinks, personLayouts, pointsInShard, shardsToScan } from "./person-points";
 import { erasePersonRedis, queueDrainedTo, queuedEntriesOf, readPersonRedis, resolvePerson, streamTail, type RedisErasure } from "./person-redis";
+import { erasedIdsIn, erasedSince } from "./reapply-erasures";
+import { exportRedisState } from "./redis-state";
 import { selectRetention, type StoredBackup } from "./retention";
 
 /**
@@ -126,7 +131,7 @@ async function forgetUnlocked(ctx: OpsContext, options: ForgetOptions): Promise<
   let person = await lookUpPerson(ctx, options.ids);
   const queued = await queuedEntriesOf(ctx.redis, person, tail);
   const points: Record<string, number> = {};
-  const redis: RedisErasure = { identities: 0, firstSeen: 0, profiles: 0, deadLettersDeleted: 0, deadLettersRewritten: 0, deadLetterItems: 0 };
+  const redis = emptyRedisErasure();
   let shardsScanned = 0;
   const hashes = new Set<string>();
 
@@ -226,4 +231,44 @@ export async function previewForget(ctx: OpsContext, ids: readonly string[]): Pr
     deadLetters: state.deadLetters.length,
     queued: state.queued.length,
   };
+}
+
+export interface ReapplyReport {
+  erasures: number;
+  /** Ids of erased people found in the live data again (a count: the ids stay in memory). */
+  idsFound: number;
+  points: Record<string, number>;
+  redis: RedisErasure;
+}
+
+/**
+ * `forget --reapply`: every recorded erasure applied again to the live system, for data that came
+ * back without a mixstack restore (a disk snapshot of InfluxDB or Redis, a managed Redis snapshot,
+ * a copy made by hand). The ids are found by hashing what the live data holds, as a restore does.
+ */
+export async function reapplyErasures(ctx: OpsContext): Promise<ReapplyReport> {
+  return withOpsLock(ctx.redis, "forget --reapply", async () => {
+    const since = await erasedSince(ctx, "");
+    if (!since) return { erasures: 0, idsFound: 0, points: {}, redis: emptyRedisErasure() };
+    await mkdir(ctx.workDir, { recursive: true });
+    const dir = await mkdtemp(join(ctx.workDir, "mixstack-reapply-"));
+    try {
+      // The live Redis state, through a file: bounded memory however many profiles there are.
+      const file = join(dir, "redis-state.ndjson.gz");
+      const writer = stateFileWriter(file);
+      await exportRedisState(ctx.redis, (record) => writer.write(record));
+      await writer.close();
+      const ids = await erasedIdsIn(ctx.influx, ctx.db, since.erased, readStateFile(file));
+      const all = [...ids].sort();
+      const erased = await erasePersonPoints(ctx.influx, ctx.db, all);
+      const redis = await erasePersonRedis(ctx.redis, { requested: [], users: [], devices: [], all });
+      return { erasures: since.erasures, idsFound: all.length, points: erased.deleted, redis };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+function emptyRedisErasure(): RedisErasure {
+  return { identities: 0, firstSeen: 0, profiles: 0, deadLettersDeleted: 0, deadLettersRewritten: 0, deadLetterItems: 0 };
 }

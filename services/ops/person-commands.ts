@@ -5,7 +5,7 @@ import type { Command } from "../core/command";
 import { readSettings } from "../core/settings";
 import { parse, withContext } from "./commands";
 import { exportPerson } from "./export-person";
-import { forget, lookUpPerson, previewForget, type ForgetPreview, type ForgetReport } from "./forget";
+import { forget, lookUpPerson, previewForget, reapplyErasures, type ForgetPreview, type ForgetReport, type ReapplyReport } from "./forget";
 import { opsSettingsSchema } from "./settings";
 
 /**
@@ -81,6 +81,18 @@ export function formatForgetReport(report: ForgetReport): string {
   return `${lines.join("\n")}\n`;
 }
 
+export function formatReapplyReport(report: ReapplyReport): string {
+  const points = Object.entries(report.points).map(([measurement, count]) => `${measurement} ${count}`).join(", ") || "none";
+  const r = report.redis;
+  return (
+    [
+      `re-applied ${plural(report.erasures, "recorded erasure")}: ${plural(report.idsFound, "erased id")} found in the live data`,
+      `  InfluxDB points deleted: ${points}`,
+      `  Redis: ${plural(r.identities, "identity mapping")}, ${plural(r.firstSeen, "first-seen day")}, ${plural(r.profiles, "profile")}, ${plural(r.deadLetterItems, "dead-letter item")}`,
+    ].join("\n") + "\n"
+  );
+}
+
 export function formatForgetPreview(preview: ForgetPreview): string {
   const points = Object.entries(preview.points).map(([measurement, count]) => `${measurement} ${count}`).join(", ") || "none";
   return (
@@ -98,15 +110,31 @@ export const forgetCommand: Command = {
   usage: [
     "usage: mixstack forget <distinct_id>... [--dry-run] [--json] [--drain-timeout S]",
     `       mixstack forget --request '{"distinct_ids":["..."],"compliance_type":"GDPR"}'   (Mixpanel's deletion API body)`,
+    "       mixstack forget --reapply   (every recorded erasure again, after data came back from a disk snapshot)",
   ].join("\n"),
   async run(argv) {
     const parsed = parse(
       argv,
-      { request: { type: "string" }, json: { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false }, "drain-timeout": { type: "string", default: "120" } },
+      { request: { type: "string" }, reapply: { type: "boolean", default: false }, json: { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false }, "drain-timeout": { type: "string", default: "120" } },
       this.usage!,
     );
     if (!parsed) return 2;
     const { values, positionals } = parsed;
+    if (values.reapply) {
+      if (positionals.length || values.request !== undefined || values["dry-run"]) {
+        process.stderr.write(`mixstack forget: --reapply takes no ids (it re-applies every recorded erasure)\n${this.usage}\n`);
+        return 2;
+      }
+      return withContext<PersonSettings>(
+        "forget",
+        async (ctx) => {
+          const report = await reapplyErasures(ctx);
+          process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatReapplyReport(report));
+          return 0;
+        },
+        readPersonSettings,
+      );
+    }
     const request = requestedIds(positionals, values.request as string | undefined);
     const drainSeconds = Number(values["drain-timeout"]);
     if (request instanceof Error || !Number.isFinite(drainSeconds) || drainSeconds < 0) {

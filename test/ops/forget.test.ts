@@ -6,6 +6,7 @@ import { hashOffset } from "../../services/core/line-protocol";
 import { encodeEntry, redisKeys } from "../../services/core/queue";
 import { startPipeline, type Pipeline } from "../../services/dev/pipeline";
 import { waitFor } from "../../services/dev/ports";
+import { restoreAsNewDatabase, waitForDatabaseReadable } from "../../services/ops/influx-archive";
 import { LOCK_KEY } from "../../services/ops/lock";
 import { FIRST_SEEN_KEY, createRedis, type Redis } from "../../services/ops/redis-state";
 import { influxClient, scratchDir, track } from "../harness/services";
@@ -342,5 +343,24 @@ describe("forget and export-person through ingest, the worker, backup and restor
     await othersAreExact([PAT.marker, KIM.marker]);
     const letters = (await deadLetterItems()).map((items) => JSON.parse(items).map((item: { distinctId: string }) => item.distinctId));
     expect(letters.sort()).toEqual([["user-1"], ["user-2"]]);
+  });
+
+  it("forget --reapply erases them again from data that came back without mixstack restore (a disk snapshot)", async () => {
+    // InfluxDB's own restore of the old archive, and Redis keys put back by hand: no re-application.
+    await client.query(`DROP DATABASE "${pipeline.database}"`);
+    await restoreAsNewDatabase({ binary: "influxd", host: pipeline.influx.backupAddr }, pipeline.database, pipeline.database, join(storeDir, firstBackup, "influx"), () => undefined);
+    await waitForDatabaseReadable(client, pipeline.database);
+    await redis.hSet(redisKeys.identityMap, PAT.phone, PAT.user);
+    await redis.hSet(redisKeys.profile(PAT.user), { $name: JSON.stringify("Pat zq7pat") });
+    await redis.sAdd(redisKeys.profileIndex, PAT.user);
+    expect((await whereIs(PAT.marker)).length).toBeGreaterThan(20);
+    expect((await whereIs(KIM.marker)).length).toBeGreaterThan(4);
+    const result = await runMixstack(["forget", "--reapply", "--json"], env);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).erasures).toBe(2);
+    expect(await whereIs(PAT.marker)).toEqual([]);
+    expect(await whereIs(KIM.marker)).toEqual([]);
+    await othersAreExact([PAT.marker, KIM.marker]);
   });
 });
