@@ -8,22 +8,17 @@
  * Starts its own influxd and redis-server on free loopback ports (stopped by PID at the end) and
  * writes the figures to bench/results/backup.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { InfluxClient } from "../services/core/influx";
-import { createLogger } from "../services/core/log";
 import { encodeEntry, redisKeys } from "../services/core/queue";
-import { repoRoot, startInfluxd, startRedisServer, type ManagedProcess } from "../services/dev/processes";
+import { repoRoot } from "../services/dev/processes";
 import { runBackup, scratchDatabase } from "../services/ops/backup";
-import type { OpsContext } from "../services/ops/context";
 import { backupDatabase, dropDatabase, restoreAsNewDatabase, waitForDatabaseReadable } from "../services/ops/influx-archive";
 import { describeFiles } from "../services/ops/local-files";
-import { progressReporter, silentProgress, formatBytes } from "../services/ops/progress";
-import { createRedis } from "../services/ops/redis-state";
+import { formatBytes } from "../services/ops/progress";
 import { restoreBackup } from "../services/ops/restore";
-import { openStore } from "../services/ops/store";
+import { startBenchStores, timed } from "./bench-stores";
 import { loadBrowserEvents } from "./browser-events";
 
 const { values } = parseArgs({
@@ -34,27 +29,11 @@ const PROFILES = Number(values.profiles);
 const DB = "mixevents";
 const TARGET_SECONDS = 60;
 
-const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const result = await work();
-  return [result, seconds(start)];
-}
 
 async function main(): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), "mixstack-bench-backup-"));
-  const started: ManagedProcess[] = [];
-  const logger = createLogger("bench-backup", "warn");
+  const stores = await startBenchStores("backup", DB);
+  const { root, client, redis, ctx } = stores;
   try {
-    const influx = await startInfluxd({ dir: join(root, "influxd") });
-    started.push(influx);
-    const redisServer = await startRedisServer({ dir: join(root, "redis") });
-    started.push(redisServer);
-    const client = new InfluxClient({ url: influx.url, timeoutMs: 600_000 });
-    const redis = createRedis(redisServer.url);
-    await redis.connect();
-    await client.query(`CREATE DATABASE ${DB}`);
 
     process.stderr.write(`loading ${EVENTS} events and ${PROFILES} profiles...\n`);
     const [, loadSeconds] = await timed(async () => {
@@ -71,20 +50,6 @@ async function main(): Promise<void> {
       await redis.xAdd(redisKeys.stream, "*", encodeEntry({ kind: "track", received: Date.now(), items: [] }));
     });
 
-    const store = openStore(`file://${join(root, "store")}`);
-    const ctx: OpsContext = {
-      stack: "bench",
-      db: DB,
-      influx: client,
-      influxd: { binary: "influxd", host: influx.backupAddr },
-      redis,
-      store,
-      workDir: join(root, "work"),
-      logger,
-      progress: process.stderr.isTTY ? progressReporter(logger) : silentProgress,
-      now: () => new Date(),
-      retention: { keepDaily: 7, keepWeekly: 4 },
-    };
 
     // Baseline for the backup: influxd backup -portable alone, same database, same moment.
     const rawDir = join(root, "raw-backup");
@@ -133,10 +98,8 @@ async function main(): Promise<void> {
       join(repoRoot, "bench", "results", "backup.json"),
       `${JSON.stringify({ events: EVENTS, profiles: PROFILES, backupSeconds, rawBackupSeconds, restoreSeconds, mergeSeconds, rawRestoreSeconds, bytes: backup.bytes, rawBytes, shards: backup.manifest.influx.shards, at: new Date().toISOString() }, null, 2)}\n`,
     );
-    await redis.close();
   } finally {
-    for (const process of started.reverse()) await process.stop();
-    rmSync(root, { recursive: true, force: true });
+    await stores.stop();
   }
 }
 

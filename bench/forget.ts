@@ -17,25 +17,21 @@
  * Starts its own influxd and redis-server on free loopback ports (stopped by PID at the end) and
  * writes the figures to bench/results/forget.json.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { InfluxClient } from "../services/core/influx";
 import { toLine } from "../services/core/line-protocol";
-import { createLogger } from "../services/core/log";
 import { encodeEntry, redisKeys, type EventItem } from "../services/core/queue";
-import { repoRoot, startInfluxd, startRedisServer, type ManagedProcess } from "../services/dev/processes";
-import type { OpsContext } from "../services/ops/context";
+import { repoRoot } from "../services/dev/processes";
 import { forget, type ForgetReport } from "../services/ops/forget";
 import { waitFor } from "../services/dev/ports";
 import { shards } from "../services/ops/influx-archive";
-import { silentProgress } from "../services/ops/progress";
 import { FIRST_SEEN_KEY, createRedis } from "../services/ops/redis-state";
-import { openStore } from "../services/ops/store";
 import { FieldTypes } from "../services/worker/field-types";
 import { toEventPoint, toMergePoint, toProfileUpdatePoint } from "../services/worker/schema";
 import { DEFAULT_EVENT_TAGS } from "../services/worker/settings";
+import { startBenchStores, timed } from "./bench-stores";
 import { loadBrowserEvents } from "./browser-events";
 
 const { values } = parseArgs({
@@ -50,12 +46,6 @@ const PERSON = { user: "bench-pat@example.org", devices: ["bench-pat-phone", "be
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 7, 1); // the data set's two months
 
-const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const result = await work();
-  return [result, seconds(start)];
-}
 
 async function count(client: InfluxClient, where = ""): Promise<number> {
   const rows = await client.rows(`SELECT count("insert_id") FROM "events"${where ? ` WHERE ${where}` : ""}`, { db: DB });
@@ -119,18 +109,9 @@ async function loadHotEvents(client: InfluxClient): Promise<void> {
 async function main(): Promise<void> {
   // Cold shards are snapshotted to TSM files after 10 s without writes instead of 10 min (see above).
   process.env.INFLUXDB_DATA_CACHE_SNAPSHOT_WRITE_COLD_DURATION = "10s";
-  const root = mkdtempSync(join(tmpdir(), "mixstack-bench-forget-"));
-  const started: ManagedProcess[] = [];
-  const logger = createLogger("bench-forget", "warn");
+  const stores = await startBenchStores("forget", DB);
+  const { root, client, redis, ctx } = stores;
   try {
-    const influx = await startInfluxd({ dir: join(root, "influxd") });
-    started.push(influx);
-    const redisServer = await startRedisServer({ dir: join(root, "redis") });
-    started.push(redisServer);
-    const client = new InfluxClient({ url: influx.url, timeoutMs: 600_000 });
-    const redis = createRedis(redisServer.url);
-    await redis.connect();
-    await client.query(`CREATE DATABASE ${DB}`);
 
     process.stderr.write(`loading ${EVENTS} events and a person with ${PERSON_EVENTS}...\n`);
     const [, loadSeconds] = await timed(async () => {
@@ -141,19 +122,6 @@ async function main(): Promise<void> {
         await Promise.all(Array.from({ length: 1000 }, (_, k) => redis.hSet(redisKeys.identityMap, `device-${from + k}`, `user-${from + k}`)));
       }
     });
-    const ctx: OpsContext = {
-      stack: "bench",
-      db: DB,
-      influx: client,
-      influxd: { binary: "influxd", host: influx.backupAddr },
-      redis,
-      store: openStore(`file://${join(root, "store")}`),
-      workDir: join(root, "work"),
-      logger,
-      progress: silentProgress,
-      now: () => new Date(),
-      retention: { keepDaily: 7, keepWeekly: 4 },
-    };
     process.stderr.write("waiting for influxd to snapshot the cold shards...\n");
     const wal = join(root, "influxd", "wal");
     await waitFor("the WAL snapshotted", async () => bytesUnder(wal) < 1_000_000, { timeoutMs: 900_000, intervalMs: 2000 });
@@ -206,10 +174,8 @@ async function main(): Promise<void> {
       join(repoRoot, "bench", "results", "forget.json"),
       `${JSON.stringify({ events: total, shards: shardCount, scanSeconds, personSeconds, personPoints, heavySeconds, heavyPoints, copySeconds, copied, rewriteSeconds, at: new Date().toISOString() }, null, 2)}\n`,
     );
-    await redis.close();
   } finally {
-    for (const process of started.reverse()) await process.stop();
-    rmSync(root, { recursive: true, force: true });
+    await stores.stop();
   }
 }
 

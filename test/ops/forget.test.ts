@@ -1,16 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { InfluxClient } from "../../services/core/influx";
 import { hashOffset } from "../../services/core/line-protocol";
 import { encodeEntry, redisKeys } from "../../services/core/queue";
-import { startPipeline, type Pipeline } from "../../services/dev/pipeline";
+import type { Pipeline } from "../../services/dev/pipeline";
 import { waitFor } from "../../services/dev/ports";
 import { restoreAsNewDatabase, waitForDatabaseReadable } from "../../services/ops/influx-archive";
 import { LOCK_KEY } from "../../services/ops/lock";
-import { FIRST_SEEN_KEY, createRedis, type Redis } from "../../services/ops/redis-state";
-import { influxClient, scratchDir, track } from "../harness/services";
-import { runMixstack } from "./fixtures";
+import { FIRST_SEEN_KEY, type Redis } from "../../services/ops/redis-state";
+import { runMixstack, startOpsPipeline } from "./fixtures";
 
 /**
  * `mixstack forget` and `export-person` end to end, with real processes: people sent through ingest
@@ -42,17 +41,7 @@ let clock = 0;
 let othersRedisBefore: Awaited<ReturnType<typeof redisWithout>>;
 let othersProfileUpdatesBefore: string[];
 
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64");
-
-async function post(path: string, batch: unknown[]): Promise<void> {
-  const response = await fetch(`${pipeline.ingestUrl}${path}?ip=0&verbose=1`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: `data=${encodeURIComponent(b64(batch))}`,
-  });
-  const body = await response.text();
-  if (!response.ok || !body.includes('"status":1')) throw new Error(`${path}: ${response.status} ${body}`);
-}
+let post: (path: string, batch: unknown[]) => Promise<void>;
 
 /**
  * One event per call, each in its own millisecond (so "exactly N" holds by construction), `day` days
@@ -171,27 +160,8 @@ async function profileUpdatesOfOthers(): Promise<string[]> {
 }
 
 describe("forget and export-person through ingest, the worker, backup and restore", () => {
-  afterAll(async () => {
-    if (redis?.isOpen) await redis.close();
-  });
-
   beforeAll(async () => {
-    pipeline = await startPipeline({ dir: scratchDir("forget"), onStarted: track });
-    client = influxClient(pipeline.influx);
-    redis = createRedis(pipeline.redis.url);
-    redis.on("error", () => undefined);
-    await redis.connect();
-    storeDir = join(scratchDir("forget-backups"), "store");
-    env = {
-      REDIS_URL: pipeline.redis.url,
-      INFLUX_URL: pipeline.influx.url,
-      INFLUX_DB: pipeline.database,
-      INFLUX_BACKUP_ADDR: pipeline.influx.backupAddr,
-      BACKUP_TARGET: `file://${storeDir}`,
-      BACKUP_WORK_DIR: scratchDir("forget-work"),
-      MIXSTACK_STACK: "forget-test",
-      LOG_LEVEL: "warn",
-    };
+    ({ pipeline, client, redis, env, storeDir, post } = await startOpsPipeline("forget"));
     const batches: SentEvent[][] = [patEvents()];
     for (let k = 0; k < OTHERS; k += 1) batches.push(otherEvents(k));
     batches.push(Array.from({ length: 5 }, (_, i) => event("Viewed Page", 10 + i * 6, { distinct_id: KIM.user, $device_id: KIM.device, $user_id: KIM.user, n: i })));

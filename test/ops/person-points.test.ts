@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { InfluxClient } from "../../services/core/influx";
-import { erasePersonPoints, nanosOf, personLayouts, pointsInShard, shardsToScan } from "../../services/ops/person-points";
+import { countRemaining, erasePersonPoints, nanosOf, personLayouts, pointsInShard, shardsToScan, type StoredPoint } from "../../services/ops/person-points";
 import { influxClient, startTestInflux } from "../harness/services";
 
 /**
@@ -64,12 +64,18 @@ describe("erasePersonPoints on a real influxd", () => {
     const [first] = await shardsToScan(client, DB);
     let found = 0;
     const keys = new Set<string>();
+    const points: StoredPoint[] = [];
     for await (const page of pointsInShard(client, DB, first!, layout!, ["pat", "phone", "$device:phone"], "identity", PAGE_SIZE)) {
       for (const p of page) keys.add(`${p.tags.event} ${p.time}`);
       found += page.length;
+      points.push(...page);
     }
     expect(found).toBe(600);
     expect(keys.size).toBe(600);
+    // Each found point is found again by its series and time (what forget checks after its DELETEs).
+    expect(await countRemaining(client, DB, points, layout!.tagKeys)).toBe(600);
+    const elsewhere = points.slice(0, 5).map((p) => ({ ...p, time: p.time + 7n }));
+    expect(await countRemaining(client, DB, elsewhere, layout!.tagKeys)).toBe(0);
   });
 
   it("deletes exactly their points, in every shard, and nobody else's", async () => {
@@ -78,6 +84,9 @@ describe("erasePersonPoints on a real influxd", () => {
     const theirs = written.filter((entry) => entry.theirs).length;
     expect(result.deleted).toEqual({ events: theirs });
     expect(await remaining()).toEqual(written.filter((entry) => !entry.theirs).map((entry) => entry.key).sort());
+    const [layout] = await personLayouts(client, DB);
+    const [first] = await shardsToScan(client, DB);
+    expect(await countRemaining(client, DB, [{ rp: first!.rp, measurement: "events", tags: { event: "A", mp_lib: "web" }, time: BASE, fields: {} }], layout!.tagKeys)).toBe(0);
   });
 
   it("a second run finds nothing and deletes nothing", async () => {
