@@ -9,9 +9,13 @@ import { retentionPolicies, shards, type ShardInfo } from "./influx-archive";
  * (`docs/privacy.md` has the measurement that chose this over rewriting shards.)
  */
 
-/** Measurements that hold people, and the fields that name them. */
+/**
+ * Measurements that hold people, and the fields that name them. `$user_id` is not among them: an
+ * event that carries one is counted under it (`distinct_id`), so `distinct_id` finds it already, and
+ * every field in the condition costs a column read per point.
+ */
 export const personFields: Record<string, readonly string[]> = {
-  events: ["distinct_id", "$distinct_id_before_identity", "$device_id", "$user_id"],
+  events: ["distinct_id", "$distinct_id_before_identity", "$device_id"],
   identity_merges: ["device_id", "user_id"],
   profile_updates: ["distinct_id"],
 };
