@@ -268,6 +268,10 @@ describe("forget and export-person through ingest, the worker, backup and restor
     expect(letters.sort()).toEqual([["user-1"], ["user-2"]]);
     // Kim is still there.
     expect((await whereIs(KIM.marker)).length).toBeGreaterThan(5);
+    // The ledger beside the backups is not a backup: listing (and so retention) leaves it alone.
+    const listed = await runMixstack(["backups", "list", "--json"], env);
+    expect(JSON.parse(listed.stdout).map((entry: { id: string }) => entry.id)).toEqual([firstBackup]);
+    expect(readdirSync(join(storeDir, "erasures")).sort()).toEqual([`${report.erasure}.json`, "ledger-key"]);
   });
 
   it("forget waits for events of theirs still queued (the worker down), then erases them too", async () => {
