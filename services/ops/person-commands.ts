@@ -6,7 +6,7 @@ import { readSettings } from "../core/settings";
 import { parse, withContext } from "./commands";
 import { exportPerson } from "./export-person";
 import { forget, lookUpPerson, previewForget, reapplyErasures, type ForgetPreview, type ForgetReport, type ReapplyReport } from "./forget";
-import { opsSettingsSchema } from "./settings";
+import { opsEnvironment } from "./settings";
 
 /**
  * `mixstack forget` and `mixstack export-person`: the data-subject commands (docs/privacy.md). They
@@ -14,7 +14,7 @@ import { opsSettingsSchema } from "./settings";
  * stack through `--stack NAME` like `backup`.
  */
 
-export const personSettingsSchema = opsSettingsSchema.extend({
+export const personSettingsSchema = opsEnvironment.extend({
   /**
    * What `forget` does about backups taken before the erasure: `age-out` keeps them until retention
    * removes them (every restore re-applies the erasure meanwhile); `replace` takes a new backup at

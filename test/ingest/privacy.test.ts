@@ -47,7 +47,7 @@ describe("ingest keeps no address unless told to", () => {
 
   it("has both off by default: $ip dropped, /import refusing the project token", () => {
     const settings = readIngestSettings({ REDIS_URL: "redis://127.0.0.1:6379", MIXSTACK_TOKEN: "T" });
-    expect([settings.keepIp, settings.importTokenAuth]).toEqual([false, false]);
+    expect([settings.MIXSTACK_KEEP_IP, settings.MIXSTACK_IMPORT_TOKEN_AUTH]).toEqual([false, false]);
   });
 });
 
