@@ -8,27 +8,18 @@
  * Starts its own influxd and redis-server on free loopback ports (stopped by PID at the end) and
  * writes the figures to bench/results/backup.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { InfluxClient } from "../services/core/influx";
-import { createLogger } from "../services/core/log";
-import { toLine } from "../services/core/line-protocol";
-import { encodeEntry, redisKeys, type EventItem } from "../services/core/queue";
-import { seededRandom } from "../services/dev/seeded-random";
-import { repoRoot, startInfluxd, startRedisServer, type ManagedProcess } from "../services/dev/processes";
+import { encodeEntry, redisKeys } from "../services/core/queue";
+import { repoRoot } from "../services/dev/processes";
 import { runBackup, scratchDatabase } from "../services/ops/backup";
-import type { OpsContext } from "../services/ops/context";
 import { backupDatabase, dropDatabase, restoreAsNewDatabase, waitForDatabaseReadable } from "../services/ops/influx-archive";
 import { describeFiles } from "../services/ops/local-files";
-import { progressReporter, silentProgress, formatBytes } from "../services/ops/progress";
-import { createRedis } from "../services/ops/redis-state";
+import { formatBytes } from "../services/ops/progress";
 import { restoreBackup } from "../services/ops/restore";
-import { openStore } from "../services/ops/store";
-import { FieldTypes } from "../services/worker/field-types";
-import { toEventPoint } from "../services/worker/schema";
-import { DEFAULT_EVENT_TAGS } from "../services/worker/settings";
+import { startBenchStores, timed } from "./bench-stores";
+import { loadBrowserEvents } from "./browser-events";
 
 const { values } = parseArgs({
   options: { events: { type: "string", default: "1000000" }, profiles: { type: "string", default: "10000" } },
@@ -38,82 +29,15 @@ const PROFILES = Number(values.profiles);
 const DB = "mixevents";
 const TARGET_SECONDS = 60;
 
-const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const start = process.hrtime.bigint();
-  const result = await work();
-  return [result, seconds(start)];
-}
-
-const OS = ["Mac OS X", "Windows", "Linux", "iOS", "Android"];
-const BROWSERS = ["Chrome", "Safari", "Firefox", "Edge", "Samsung Internet"];
-const EVENT_NAMES = ["Page Viewed", "Clicked", "Signed Up", "Purchased", "Searched", "Added To Cart"];
-const REFERRERS = ["https://www.google.com/", "https://news.ycombinator.com/", "$direct", "https://t.co/"];
-const SCREENS = [[1440, 900], [1920, 1080], [390, 844], [412, 915], [2560, 1440]];
-
-/**
- * Browser-like events as the worker stores them (its own point builder and the default tags):
- * random insert ids, ~12 properties with realistic spread, times jittered over two months (several
- * 7-day shards). Compresses like real data, unlike a counter-driven series.
- */
-async function loadEvents(client: InfluxClient): Promise<void> {
-  const next = seededRandom(20261123); // the same data every run, with no pattern gzip could exploit
-  const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
-  const hex = (digits: number) => Array.from({ length: digits }, () => Math.floor(next() * 16).toString(16)).join("");
-  const start = Date.UTC(2026, 7, 1);
-  const spanMs = 60 * 86_400_000;
-  const types = new FieldTypes();
-  const schema = { tagKeys: new Set(DEFAULT_EVENT_TAGS) };
-  for (let from = 0; from < EVENTS; from += 10_000) {
-    const lines: string[] = [];
-    for (let i = from; i < Math.min(EVENTS, from + 10_000); i += 1) {
-      const user = Math.floor(next() ** 2 * 50_000); // a few heavy users, a long tail
-      const [width, height] = pick(SCREENS);
-      const item: EventItem = {
-        event: pick(EVENT_NAMES),
-        time: start + Math.floor(((i + next()) / EVENTS) * spanMs),
-        insertId: `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`,
-        distinctId: `user-${user}`,
-        properties: {
-          $device_id: `${hex(14)}-${hex(15)}-${hex(8)}`,
-          mp_lib: next() < 0.8 ? "web" : "android",
-          $lib_version: "2.83.0",
-          $os: pick(OS),
-          $browser: pick(BROWSERS),
-          $browser_version: 100 + Math.floor(next() * 40),
-          $current_url: `https://app.example.com/${pick(["docs", "app", "pricing", "blog"])}/${Math.floor(next() * 5000)}?utm_campaign=${hex(4)}`,
-          $referrer: pick(REFERRERS),
-          $screen_width: width,
-          $screen_height: height,
-          mp_country_code: pick(["US", "DE", "FR", "IN", "BR", "GB"]),
-          plan: next() < 0.7 ? "free" : "pro",
-          amount: Math.round(next() * 20_000) / 100,
-        },
-      };
-      lines.push(toLine(toEventPoint(item, item.distinctId, schema, types).point) as string);
-    }
-    await client.write(lines.join("\n"), { db: DB, gzip: true });
-  }
-}
 
 async function main(): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), "mixstack-bench-backup-"));
-  const started: ManagedProcess[] = [];
-  const logger = createLogger("bench-backup", "warn");
+  const stores = await startBenchStores("backup", DB);
+  const { root, client, redis, ctx } = stores;
   try {
-    const influx = await startInfluxd({ dir: join(root, "influxd") });
-    started.push(influx);
-    const redisServer = await startRedisServer({ dir: join(root, "redis") });
-    started.push(redisServer);
-    const client = new InfluxClient({ url: influx.url, timeoutMs: 600_000 });
-    const redis = createRedis(redisServer.url);
-    await redis.connect();
-    await client.query(`CREATE DATABASE ${DB}`);
 
     process.stderr.write(`loading ${EVENTS} events and ${PROFILES} profiles...\n`);
     const [, loadSeconds] = await timed(async () => {
-      await loadEvents(client);
+      await loadBrowserEvents(client, DB, EVENTS);
       for (let from = 0; from < PROFILES; from += 1000) {
         await Promise.all(
           Array.from({ length: Math.min(1000, PROFILES - from) }, (_, k) => from + k).flatMap((i) => [
@@ -126,20 +50,6 @@ async function main(): Promise<void> {
       await redis.xAdd(redisKeys.stream, "*", encodeEntry({ kind: "track", received: Date.now(), items: [] }));
     });
 
-    const store = openStore(`file://${join(root, "store")}`);
-    const ctx: OpsContext = {
-      stack: "bench",
-      db: DB,
-      influx: client,
-      influxd: { binary: "influxd", host: influx.backupAddr },
-      redis,
-      store,
-      workDir: join(root, "work"),
-      logger,
-      progress: process.stderr.isTTY ? progressReporter(logger) : silentProgress,
-      now: () => new Date(),
-      retention: { keepDaily: 7, keepWeekly: 4 },
-    };
 
     // Baseline for the backup: influxd backup -portable alone, same database, same moment.
     const rawDir = join(root, "raw-backup");
@@ -188,10 +98,8 @@ async function main(): Promise<void> {
       join(repoRoot, "bench", "results", "backup.json"),
       `${JSON.stringify({ events: EVENTS, profiles: PROFILES, backupSeconds, rawBackupSeconds, restoreSeconds, mergeSeconds, rawRestoreSeconds, bytes: backup.bytes, rawBytes, shards: backup.manifest.influx.shards, at: new Date().toISOString() }, null, 2)}\n`,
     );
-    await redis.close();
   } finally {
-    for (const process of started.reverse()) await process.stop();
-    rmSync(root, { recursive: true, force: true });
+    await stores.stop();
   }
 }
 

@@ -8,7 +8,7 @@ import { withStackOption } from "./stack/command";
  */
 export const operatorCommands: CommandTable = {
   ...serviceCommands,
-  ...withStackOption(serviceCommands, ["backup", "backups", "restore"]),
+  ...withStackOption(serviceCommands, ["backup", "backups", "restore", "forget"]),
   // `require` keeps the load lazy without ESM resolution (the CLI runs through tsx's CommonJS hook).
   graph: async () => (require("./graph/command") as typeof import("./graph/command")).graphCommand,
   deploy: async () => (require("./deploy/command") as typeof import("./deploy/command")).deployCommand,

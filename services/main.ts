@@ -17,6 +17,8 @@ export const serviceCommands: CommandTable = {
   backups: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupsCommand,
   restore: async () => (require("./ops/commands") as typeof import("./ops/commands")).restoreCommand,
   scheduler: async () => (require("./ops/commands") as typeof import("./ops/commands")).schedulerCommand,
+  forget: async () => (require("./ops/person-commands") as typeof import("./ops/person-commands")).forgetCommand,
+  "export-person": async () => (require("./ops/person-commands") as typeof import("./ops/person-commands")).exportPersonCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

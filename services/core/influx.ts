@@ -1,4 +1,5 @@
 import { constants, gzipSync } from "node:zlib";
+import { redactUrl } from "./redact";
 
 /**
  * A small client for the InfluxDB 1.x HTTP API (`/ping`, `/query`, `/write`), the part that 1.6.7
@@ -68,7 +69,7 @@ export class InfluxClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      throw new InfluxError(`InfluxDB unreachable at ${this.connection.url}: ${cause}`, 0);
+      throw new InfluxError(`InfluxDB unreachable at ${redactUrl(this.connection.url)}: ${cause}`, 0);
     }
   }
 

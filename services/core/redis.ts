@@ -1,5 +1,6 @@
 import { createClient, type RedisClientType, type RespVersions } from "redis";
 import type { Logger } from "./log";
+import { redactUrl } from "./redact";
 
 /**
  * The one place a Redis client is made. Every service and command picks a reconnect policy (what
@@ -68,16 +69,5 @@ function reconnectStrategy(url: string, policy: ReconnectPolicy): false | ((atte
       return (attempt, cause) => (attempt >= policy.attempts ? new Error(`Redis unreachable at ${redactUrl(url)}: ${cause.message}`) : 250 * (attempt + 1));
     case "never":
       return false;
-  }
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparseable URL)";
   }
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { redactUrl } from "./redact";
 
 /**
  * The variables of a service's environment schema, each given as a `Value`: a string where a
@@ -59,7 +60,7 @@ export async function withSettings<S>(read: () => S, run: (settings: S) => Promi
 }
 
 function redact(key: string, value: string): string {
-  return /PASSWORD|SECRET|TOKEN|KEY/.test(key) ? "[redacted]" : value;
+  return /PASSWORD|SECRET|TOKEN|KEY/.test(key) ? "[redacted]" : redactUrl(value);
 }
 
 /** Common field types for environment schemas. */

@@ -26,6 +26,8 @@ export interface EventContext {
   requestLocation: () => GeoLocation | undefined;
   /** For an event that names its own `ip` property. */
   lookup: GeoLookup;
+  /** Store the event's `$ip` (`MIXSTACK_KEEP_IP`); by default it is dropped like `ip`. */
+  keepIp?: boolean;
 }
 
 /** The event had a truthy `$ignore`: dropped on purpose, not an error. */
@@ -33,6 +35,8 @@ export const IGNORED = Symbol("ignored");
 
 /** Properties handled here and not stored under their own name. */
 const RESERVED = new Set(["token", "time", "distinct_id", "$insert_id", "ip"]);
+/** An IP address is personal data: `$ip` is not stored either, unless the operator keeps it. */
+const RESERVED_WITH_IP = new Set([...RESERVED, "$ip"]);
 
 /** Strict `/import` refuses these as `distinct_id` ([docs] import-events). */
 const PLACEHOLDER_IDS = new Set([
@@ -70,7 +74,7 @@ export function normaliseEvent(raw: unknown, context: EventContext): EventItem |
   const givenInsertId = eventInsertId(properties.$insert_id, context);
   if (givenInsertId instanceof Rejection) return givenInsertId;
 
-  const cleaned = cleanProperties(properties, limits, "properties", RESERVED);
+  const cleaned = cleanProperties(properties, limits, "properties", context.keepIp ? RESERVED : RESERVED_WITH_IP);
   if (cleaned instanceof Rejection) return cleaned;
   const reserved = reservedKeyProblem(cleaned.value);
   if (reserved) return reserved;
@@ -80,7 +84,8 @@ export function normaliseEvent(raw: unknown, context: EventContext): EventItem |
 
   const insertId = givenInsertId ?? contentInsertId(event, time.sent, distinctId, cleaned.value);
 
-  const location = eventLocation(properties.ip, context);
+  // `ip` names the address to geolocate; `$ip` (what /engage uses) does when `ip` is absent.
+  const location = eventLocation(properties.ip ?? properties.$ip, context);
   if (location) {
     const target = cleaned.value;
     if (location.city && target.$city === undefined) target.$city = location.city;

@@ -45,6 +45,8 @@ export interface IngestDependencies {
   lookup: GeoLookup;
   /** False when geolocation is off: `ip=1` then does nothing. */
   geolocate: boolean;
+  /** Store `$ip` on events (`MIXSTACK_KEEP_IP`); dropped otherwise. */
+  keepIp?: boolean;
 }
 
 export interface Prepared {
@@ -102,7 +104,7 @@ export function prepareIngest(request: IngestRequest, dependencies: IngestDepend
   const now = request.received;
   const eventContext: EventContext | undefined =
     route === "track" || route === "import"
-      ? { route, tokens: dependencies.tokens, authenticated, strict, now, limits: dependencies.limits, requestLocation, lookup: dependencies.lookup }
+      ? { route, tokens: dependencies.tokens, authenticated, strict, now, limits: dependencies.limits, requestLocation, lookup: dependencies.lookup, keepIp: dependencies.keepIp }
       : undefined;
   const profileContext: ProfileContext = { tokens: dependencies.tokens, now, limits: dependencies.limits, requestLocation, lookup: dependencies.lookup };
 

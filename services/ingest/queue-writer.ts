@@ -3,7 +3,8 @@ import { ErrorReply, TimeoutError } from "redis";
 import { encodeEntry, redisKeys, type QueueEntry } from "../core/queue";
 import { parseRedisMemory, type RedisMemory } from "../core/redis-memory";
 import type { Logger } from "../core/log";
-import { createRedisClient, redactUrl } from "../core/redis";
+import { createRedisClient } from "../core/redis";
+import { redactUrl } from "../core/redact";
 import { admitWeeksSource } from "./history-weeks";
 
 /**

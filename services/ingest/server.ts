@@ -113,7 +113,7 @@ export class IngestServer {
       if (this.inFlight === 0) this.idle?.();
     });
     this.route(request, response).catch((error: Error) => {
-      this.options.log.error({ err: error, url: request.url?.slice(0, 200) }, "request failed unexpectedly");
+      this.options.log.error({ err: error, url: urlForLog(request.url) }, "request failed unexpectedly");
       if (!response.headersSent) this.send(request, response, textReply(500, "internal error"), "error");
       else response.destroy();
     });
@@ -283,4 +283,20 @@ function isSecretImport(request: IncomingMessage, query: Record<string, string>,
 function rateLimited(route: IngestRoute): Rejection {
   const message = route === "import" ? "Project exceeded rate limits. Please retry the request with exponential backoff." : "too many requests from this address; retry later";
   return new Rejection("rate_limited", "", message, { status: 429 });
+}
+
+/**
+ * A request URL fit for a log line: the path and the query's parameter names only. Values can hold
+ * a secret (`api_key` on `/import`) or personal data (`data`: the events themselves).
+ */
+export function urlForLog(url: string | undefined): string {
+  const raw = url ?? "/";
+  const mark = raw.indexOf("?");
+  if (mark === -1) return raw.slice(0, 200);
+  const names = raw
+    .slice(mark + 1)
+    .split("&")
+    .filter(Boolean)
+    .map((pair) => pair.split("=")[0]!.slice(0, 40));
+  return `${raw.slice(0, Math.min(mark, 200))}?${names.map((name) => `${name}=…`).join("&")}`.slice(0, 300);
 }

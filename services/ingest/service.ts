@@ -50,6 +50,7 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
       trustedProxyHops: settings.MIXSTACK_TRUSTED_PROXY_HOPS,
       lookup,
       geolocate: settings.MIXSTACK_GEOIP,
+      keepIp: settings.MIXSTACK_KEEP_IP,
     },
   });
   let address: AddressInfo;

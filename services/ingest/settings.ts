@@ -57,7 +57,10 @@ export const ingestEnvironment = z.object({
   MIXSTACK_TOKEN: env.list().refine((tokens) => tokens.length > 0, { message: "at least one project token is required" }),
   MIXSTACK_API_SECRET: env.list(),
   MIXSTACK_SERVICE_ACCOUNT_SECRETS: serviceAccounts,
-  MIXSTACK_IMPORT_TOKEN_AUTH: env.flag(true),
+  /** `/import` accepts the project token as Basic user (as Mixpanel does); off by default: the token is public. */
+  MIXSTACK_IMPORT_TOKEN_AUTH: env.flag(false),
+  /** Store an event's `$ip` property (dropped by default, like `ip`: an address is personal data). */
+  MIXSTACK_KEEP_IP: env.flag(false),
   MIXSTACK_PATH_PREFIX: pathPrefix,
   MIXSTACK_TLS_CERT_FILE: z.string().optional(),
   MIXSTACK_TLS_KEY_FILE: z.string().optional(),

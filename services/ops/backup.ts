@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 // A named import, so the bundle keeps only this field of package.json (not the dependency list).
 import { version as mixstackVersion } from "../../package.json";
 import { join } from "node:path";
+import { redactUrl } from "../core/redact";
 import { backupIdFor } from "./backup-id";
 import { listBackups } from "./catalog";
 import type { OpsContext } from "./context";
@@ -74,7 +75,7 @@ async function backupUnlocked(ctx: OpsContext): Promise<BackupResult> {
   await mkdir(ctx.workDir, { recursive: true });
   const work = await mkdtemp(join(ctx.workDir, `mixstack-backup-${id}-`));
   try {
-    if (!(await databaseExists(ctx.influx, ctx.db))) throw new Error(`InfluxDB database ${ctx.db} does not exist at ${ctx.influx.connection.url}`);
+    if (!(await databaseExists(ctx.influx, ctx.db))) throw new Error(`InfluxDB database ${ctx.db} does not exist at ${redactUrl(ctx.influx.connection.url)}`);
 
     log.info("exporting Redis state");
     const writer = stateFileWriter(join(work, REDIS_STATE_FILE));

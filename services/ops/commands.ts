@@ -22,11 +22,16 @@ function logger(command: string, settings: OpsSettings): Logger {
   return createLogger(`ops-${command}`, settings.LOG_LEVEL ?? (process.stdout.isTTY ? "warn" : "info"));
 }
 
-function withContext(command: string, work: (ctx: OpsContext, settings: OpsSettings) => Promise<number>): Promise<number> {
-  return withSettings(() => readOpsSettings(command), (settings) => inContext(command, settings, work));
+/** Reads the settings (exit 2 when wrong), opens the context, runs `work`, reports an error (exit 1). */
+export function withContext<S extends OpsSettings = OpsSettings>(
+  command: string,
+  work: (ctx: OpsContext, settings: S) => Promise<number>,
+  read: (command: string) => S = readOpsSettings as (command: string) => S,
+): Promise<number> {
+  return withSettings(() => read(command), (settings) => inContext(command, settings, work));
 }
 
-async function inContext(command: string, settings: OpsSettings, work: (ctx: OpsContext, settings: OpsSettings) => Promise<number>): Promise<number> {
+async function inContext<S extends OpsSettings>(command: string, settings: S, work: (ctx: OpsContext, settings: S) => Promise<number>): Promise<number> {
   const log = logger(command, settings);
   let ctx: Awaited<ReturnType<typeof openOpsContext>> | undefined;
   try {
@@ -42,10 +47,10 @@ async function inContext(command: string, settings: OpsSettings, work: (ctx: Ops
   }
 }
 
-type ArgOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
+export type ArgOptions = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>["options"]>;
 
 /** The parsed arguments, or undefined after printing what is wrong and the usage (exit 2). */
-function parse<T extends ArgOptions>(argv: string[], options: T, usage: string) {
+export function parse<T extends ArgOptions>(argv: string[], options: T, usage: string) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -125,7 +130,7 @@ export const restoreCommand: Command = {
     return withContext("restore", async (ctx) => {
       const report = await restoreBackup(ctx, String(values.from));
       process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatRestoreReport(report));
-      return report.counts.some((count) => count.liveAfter < count.backup) ? 1 : 0;
+      return report.counts.some((count) => count.liveAfter < count.backup - (count.erased ?? 0)) ? 1 : 0;
     });
   },
 };

@@ -51,7 +51,9 @@ export function formatVerifyReport(report: VerifyReport): string {
 export function formatRestoreReport(report: RestoreReport): string {
   const rows = [["RP.MEASUREMENT", "IN BACKUP", "LIVE AFTER", ""]];
   for (const count of report.counts) {
-    rows.push([`${count.rp}.${count.measurement}`, String(count.backup), String(count.liveAfter), count.liveAfter < count.backup ? "FEWER THAN BACKUP" : "ok"]);
+    const expected = count.backup - (count.erased ?? 0);
+    const note = count.liveAfter < expected ? "FEWER THAN BACKUP" : count.erased ? `ok (${count.erased} of erased people left out)` : "ok";
+    rows.push([`${count.rp}.${count.measurement}`, String(count.backup), String(count.liveAfter), note]);
   }
   const { redis } = report;
   const lines = [
@@ -62,6 +64,9 @@ export function formatRestoreReport(report: RestoreReport): string {
     `first-seen days: ${redis.firstSeen.written} restored, ${redis.firstSeen.kept} kept (live day is earlier or equal)`,
     `profiles: ${redis.profiles.created} recreated, ${redis.profiles.propertiesAdded} properties added, ${redis.profiles.propertiesKept} kept (live value is newer)`,
     `groups: ${redis.groups.created} recreated, ${redis.groups.propertiesAdded} properties added, ${redis.groups.propertiesKept} kept`,
+    ...(report.erasures.erasures
+      ? [`erasures re-applied: ${report.erasures.erasures} recorded after this backup; ${report.erasures.redisRecords} Redis records of erased people left out or rewritten`]
+      : []),
     `queue: ${redis.streamEntries.requeued} entries re-queued, ${redis.streamEntries.skipped} skipped; dead letters: ${redis.deadLetters.requeued} restored, ${redis.deadLetters.skipped} skipped${redis.sameLineage ? " (same Redis as the backup: entries gone since were written)" : ""}`,
   ];
   return `${lines.join("\n")}\n`;

@@ -27,6 +27,7 @@ import {
 } from "./manifest";
 import { countRecord, emptyStateCounts, type StateCounts } from "./redis-state-format";
 import { mergeRedisState, type RedisMergeReport } from "./redis-state";
+import { erasedIdsIn, erasedSince, reapplyToDatabase, withoutErased, type Reapplication } from "./reapply-erasures";
 
 /** A backup that failed its checks; nothing live was changed when this is thrown. */
 export class DamagedBackupError extends Error {}
@@ -114,10 +115,12 @@ export interface RestoreReport {
   /** `whole`: the database did not exist and was restored directly; `merge`: merged into the live one. */
   mode: "whole" | "merge";
   created: string[];
-  /** Per retention policy and measurement: in the backup, and live after the merge. */
-  counts: { rp: string; measurement: string; backup: number; liveAfter: number }[];
+  /** Per retention policy and measurement: in the backup, erased again from it (when any), and live after the merge. */
+  counts: { rp: string; measurement: string; backup: number; erased?: number; liveAfter: number }[];
   pointsWritten: number;
   redis: RedisMergeReport;
+  /** Erasures recorded after the backup started, applied to what was restored (docs/privacy.md). */
+  erasures: Reapplication;
 }
 
 /**
@@ -125,9 +128,11 @@ export interface RestoreReport {
  * 1. download and check the archive (files, sizes, sha256, Redis state) — nothing live yet;
  * 2. `influxd restore -portable -newdb` into the scratch database and compare its counts with the
  *    manifest — still nothing live;
- * 3. if the database is gone, restore it whole; otherwise create missing retention policies and
- *    merge with `SELECT * INTO … GROUP BY *` (points are idempotent: safe twice and under writes);
- * 4. merge the Redis state; drop the scratch database; report counts.
+ * 3. re-apply every erasure recorded after the backup started (`forget`) to the scratch database;
+ * 4. if the database is gone and nothing had to be erased, restore it whole; otherwise create missing
+ *    retention policies and merge with `SELECT * INTO … GROUP BY *` (points are idempotent: safe
+ *    twice and under writes);
+ * 5. merge the Redis state, without the erased people; drop the scratch database; report counts.
  */
 export async function restoreBackup(ctx: OpsContext, from: string): Promise<RestoreReport> {
   return withOpsLock(ctx.redis, "restore", async () => {
@@ -137,6 +142,7 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
     try {
       const { manifest, bytes } = await fetchVerifiedBackup(ctx, from, dir);
       const log = ctx.logger.child({ backup: manifest.id });
+      const erasedLater = await erasedSince(ctx, manifest.startedAt);
 
       // A backup of a database without any point yet is metadata only: influxd does not restore it,
       // and the database with its retention policies is all there is to bring back.
@@ -155,6 +161,16 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
         throw new DamagedBackupError(`backup ${manifest.id}: restored point counts differ from the manifest (${describeDifferences(differences)}); live data was not changed`);
       }
 
+      // Still nothing live: the erased people leave the scratch database before it is merged.
+      const erasures: Reapplication = { erasures: erasedLater?.erasures ?? 0, points: {}, redisRecords: 0 };
+      let erasedIds = new Set<string>();
+      if (erasedLater) {
+        erasedIds = await erasedIdsIn(ctx.influx, hasShards ? scratch : undefined, erasedLater.erased, readStateFile(join(dir, REDIS_STATE_FILE)));
+        if (hasShards) erasures.points = await reapplyToDatabase(ctx.influx, scratch, erasedIds);
+        log.info({ erasures: erasures.erasures, points: erasures.points }, "erasures re-applied to the restored data");
+      }
+      const erasedFromScratch = Object.values(erasures.points).some((count) => count > 0);
+
       // From here on the live system changes; every step may be repeated.
       let created: string[] = [];
       let pointsWritten: number | undefined;
@@ -163,9 +179,10 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
         created = await ensureDatabase(ctx.influx, ctx.db, manifest.influx.retentionPolicies);
         if (created.some((what) => what.startsWith("database "))) mode = "whole";
         pointsWritten = 0;
-      } else if (!(await databaseExists(ctx.influx, ctx.db))) {
+      } else if (!erasedFromScratch && !(await databaseExists(ctx.influx, ctx.db))) {
         // Disaster recovery: nothing to merge with, so InfluxDB restores the shards directly
-        // (as fast as influxd restore itself), with the backup's retention policies.
+        // (as fast as influxd restore itself), with the backup's retention policies. Not when the
+        // archive holds erased people: then the erased scratch database is merged instead.
         try {
           const wholeTask = ctx.progress.start(`restore ${manifest.id}: restore ${ctx.db} whole`, { shards: manifest.influx.shards });
           await restoreAsNewDatabase(ctx.influxd, manifest.influx.database, ctx.db, join(dir, INFLUX_DIR), (name) => wholeTask.shardDone(name));
@@ -189,13 +206,19 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
         mergeTask.finish();
       }
 
-      const redis = await mergeRedisState(ctx.redis, manifest.redis.lineage, readStateFile(join(dir, REDIS_STATE_FILE)));
+      const counter = { left: 0 };
+      const records = readStateFile(join(dir, REDIS_STATE_FILE));
+      const redis = await mergeRedisState(ctx.redis, manifest.redis.lineage, erasedLater ? withoutErased(records, erasedLater.erased, erasedIds, counter) : records);
+      erasures.redisRecords = counter.left;
       log.info({ redis }, "Redis state merged");
 
       const live = await countPoints(ctx.influx, ctx.db);
       const liveOf = (count: PointCount) => live.find((entry) => entry.rp === count.rp && entry.measurement === count.measurement)?.points ?? 0;
-      const counts = manifest.influx.counts.map((count) => ({ rp: count.rp, measurement: count.measurement, backup: count.points, liveAfter: liveOf(count) }));
-      return { id: manifest.id, bytes, mode, created, counts, pointsWritten: pointsWritten ?? 0, redis };
+      const counts = manifest.influx.counts.map((count) => {
+        const erased = erasures.points[count.measurement];
+        return { rp: count.rp, measurement: count.measurement, backup: count.points, ...(erased ? { erased } : {}), liveAfter: liveOf(count) };
+      });
+      return { id: manifest.id, bytes, mode, created, counts, pointsWritten: pointsWritten ?? 0, redis, erasures };
     } finally {
       if (await databaseExists(ctx.influx, scratch).catch(() => false)) await dropDatabase(ctx.influx, scratch);
       await rm(dir, { recursive: true, force: true });

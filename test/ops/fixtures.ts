@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { InfluxClient } from "../../services/core/influx";
 import { createLogger } from "../../services/core/log";
 import { encodeEntry, redisKeys } from "../../services/core/queue";
+import { startPipeline, type Pipeline } from "../../services/dev/pipeline";
 import { repoRoot } from "../../services/dev/processes";
 import type { OpsContext } from "../../services/ops/context";
 import { silentProgress } from "../../services/ops/progress";
 import { FIRST_SEEN_KEY, createRedis, type Redis } from "../../services/ops/redis-state";
 import { openStore } from "../../services/ops/store";
-import { influxClient, scratchDir, startTestInflux, startTestRedis } from "../harness/services";
+import { influxClient, scratchDir, startTestInflux, startTestRedis, track } from "../harness/services";
 import { afterAll } from "vitest";
 
 /**
@@ -158,4 +159,47 @@ export function runMixstack(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+export interface OpsPipeline {
+  pipeline: Pipeline;
+  client: InfluxClient;
+  redis: Redis;
+  /** The backup agent's environment for this pipeline (a `file://` store in a temporary directory). */
+  env: NodeJS.ProcessEnv;
+  storeDir: string;
+  /** Sends a batch as mixpanel-browser does (base64 form body, `ip=0`, `verbose=1`); throws unless accepted. */
+  post(path: string, batch: unknown[]): Promise<void>;
+}
+
+/** The real pipeline (ingest, worker, influxd, redis-server) with what `mixstack backup`/`restore`/`forget` need. */
+export async function startOpsPipeline(label: string): Promise<OpsPipeline> {
+  const pipeline = await startPipeline({ dir: scratchDir(label), onStarted: track });
+  const redis = createRedis(pipeline.redis.url);
+  redis.on("error", () => undefined);
+  await redis.connect();
+  afterAll(async () => {
+    if (redis.isOpen) await redis.close();
+  });
+  const storeDir = join(scratchDir(`${label}-backups`), "store");
+  const env = {
+    REDIS_URL: pipeline.redis.url,
+    INFLUX_URL: pipeline.influx.url,
+    INFLUX_DB: pipeline.database,
+    INFLUX_BACKUP_ADDR: pipeline.influx.backupAddr,
+    BACKUP_TARGET: `file://${storeDir}`,
+    BACKUP_WORK_DIR: scratchDir(`${label}-work`),
+    MIXSTACK_STACK: `${label}-test`,
+    LOG_LEVEL: "warn",
+  };
+  const post = async (path: string, batch: unknown[]) => {
+    const response = await fetch(`${pipeline.ingestUrl}${path}?ip=0&verbose=1`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: `data=${encodeURIComponent(Buffer.from(JSON.stringify(batch)).toString("base64"))}`,
+    });
+    const body = await response.text();
+    if (!response.ok || !body.includes('"status":1')) throw new Error(`${path}: ${response.status} ${body}`);
+  };
+  return { pipeline, client: influxClient(pipeline.influx), redis, env, storeDir, post };
 }

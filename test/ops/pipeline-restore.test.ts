@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../../services/core/queue";
-import { startPipeline, type Pipeline } from "../../services/dev/pipeline";
+import type { Pipeline } from "../../services/dev/pipeline";
 import { waitFor } from "../../services/dev/ports";
-import { influxClient, scratchDir, track } from "../harness/services";
-import { countEvents, runMixstack, snapshotRedisState } from "./fixtures";
-import { createRedis, type Redis } from "../../services/ops/redis-state";
+import { countEvents, runMixstack, snapshotRedisState, startOpsPipeline } from "./fixtures";
+import type { Redis } from "../../services/ops/redis-state";
 import type { InfluxClient } from "../../services/core/influx";
 
 /**
@@ -20,18 +19,7 @@ let client: InfluxClient;
 let redis: Redis;
 let env: NodeJS.ProcessEnv;
 let before: Awaited<ReturnType<typeof snapshotRedisState>>;
-
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64");
-
-async function post(path: string, batch: unknown[]): Promise<void> {
-  const response = await fetch(`${pipeline.ingestUrl}${path}?ip=0&verbose=1`, {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: `data=${encodeURIComponent(b64(batch))}`,
-  });
-  const body = await response.text();
-  if (!response.ok || !body.includes('"status":1')) throw new Error(`${path}: ${response.status} ${body}`);
-}
+let post: (path: string, batch: unknown[]) => Promise<void>;
 
 /** `count` events in batches of 50 (as mixpanel-browser does), each user on their own device. */
 async function sendEvents(from: number, count: number): Promise<void> {
@@ -56,26 +44,8 @@ async function drained(expected: number): Promise<void> {
 }
 
 describe("backup and restore through ingest and the worker", () => {
-  afterAll(async () => {
-    if (redis?.isOpen) await redis.close();
-  });
-
   beforeAll(async () => {
-    pipeline = await startPipeline({ dir: scratchDir("pipeline"), onStarted: track });
-    client = influxClient(pipeline.influx);
-    redis = createRedis(pipeline.redis.url);
-    redis.on("error", () => undefined);
-    await redis.connect();
-    env = {
-      REDIS_URL: pipeline.redis.url,
-      INFLUX_URL: pipeline.influx.url,
-      INFLUX_DB: pipeline.database,
-      INFLUX_BACKUP_ADDR: pipeline.influx.backupAddr,
-      BACKUP_TARGET: `file://${scratchDir("pipeline-backups")}/store`,
-      BACKUP_WORK_DIR: scratchDir("pipeline-work"),
-      MIXSTACK_STACK: "pipeline-test",
-      LOG_LEVEL: "warn",
-    };
+    ({ pipeline, client, redis, env, post } = await startOpsPipeline("pipeline"));
     await sendEvents(0, N);
     await post(
       "/engage",
