@@ -28,6 +28,12 @@ export const redisKeys = {
   firstSeen: "mx:first_seen",
   /** Marks a stream entry whose profile operations were applied (exactly-once effect on re-delivery). */
   applied: (entryId: string) => `mx:applied:${entryId}`,
+  /** Hash UTC day (`YYYY-MM-DD`) -> version: days whose events changed since the rollup job computed them. */
+  rollupReopened: "mx:rollup:reopened",
+  /** Hash of the rollup job's progress (`first_day`, `closed_through`). */
+  rollupState: "mx:rollup:state",
+  /** One rollup job at a time among the workers (string with TTL). */
+  rollupLock: "mx:rollup:lock",
 } as const;
 
 /** `key` is URI-encoded so that a `:` in a group key cannot make two groups share a name. */
