@@ -32,6 +32,10 @@ const workerSchema = z.object({
   WORKER_APPLIED_TTL_S: env.positiveInt(7 * 24 * 3600),
   /** How often the worker writes its `pipeline` sample. */
   WORKER_SAMPLE_INTERVAL_MS: env.positiveInt(10_000),
+  /** Whether this worker takes its turn at the rollup job (docs/dashboards.md); one worker at a time runs it. */
+  ROLLUP_ENABLED: env.flag(true),
+  /** Pause between two rounds of the rollup job (longer after a long round: the job stays under ~10 % busy). */
+  ROLLUP_INTERVAL_MS: env.positiveInt(60_000),
   /** Prometheus `/metrics` and `/healthz`; 0 turns the endpoint off. */
   METRICS_PORT: env.port(9464),
   LOG_LEVEL: z.string().default("info"),

@@ -6,6 +6,7 @@ import { BatchProcessor, type BatchSummary } from "./batch";
 import { FieldTypes, isInfluxFieldType } from "./field-types";
 import { WorkerMetrics, serveMetrics } from "./metrics";
 import { createRedisConnection, type RedisConnection } from "./redis-connection";
+import { RollupJob } from "./rollup/rollup-job";
 import { PipelineSampler } from "./sampler";
 import type { WorkerSettings } from "./settings";
 import { ConsumerGroup, isNoGroupError, type StreamEntry } from "./stream";
@@ -29,6 +30,7 @@ export class Worker {
   private blocking?: RedisConnection;
   private server?: Server;
   private sampler?: PipelineSampler;
+  private rollups?: RollupJob;
   private loop?: Promise<void>;
   private lastAlive = Date.now();
   /**
@@ -95,6 +97,17 @@ export class Worker {
       intervalMs: settings.WORKER_SAMPLE_INTERVAL_MS,
     });
     this.sampler.start();
+    if (settings.ROLLUP_ENABLED) {
+      this.rollups = new RollupJob({
+        redis: this.redis,
+        // Its own client: reading a day of a large product takes longer than a write may.
+        influx: new InfluxClient({ url: settings.INFLUX_URL, username: settings.INFLUX_USER, password: settings.INFLUX_PASSWORD, timeoutMs: 600_000 }),
+        db: settings.INFLUX_DB,
+        log: log.child({ job: "rollups" }),
+        intervalMs: settings.ROLLUP_INTERVAL_MS,
+      });
+      this.rollups.start();
+    }
     log.info({ consumer: group.consumer, db: settings.INFLUX_DB, metricsPort: settings.METRICS_PORT || undefined }, "worker started");
     this.loop = this.run(group, processor);
   }
@@ -105,6 +118,7 @@ export class Worker {
     // A blocked XREADGROUP would hold the loop for up to WORKER_BLOCK_MS: cut its connection.
     this.blocking?.destroy();
     await this.loop;
+    await this.rollups?.stop();
     await this.sampler?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     if (this.redis?.isOpen) await this.redis.close().catch(() => this.redis?.destroy());

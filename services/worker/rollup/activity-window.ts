@@ -1,4 +1,7 @@
+import type { DayNumber } from "../../core/reopened-days";
 import { FingerprintTable } from "./fingerprint";
+
+export type { DayNumber };
 
 /**
  * Rolling distinct counts (WAU, MAU, week to date, sign-ups over 7 days) exactly, from each day's
@@ -7,9 +10,6 @@ import { FingerprintTable } from "./fingerprint";
  * those whose last day is at least `from`: a sum over at most 30 numbers. Memory grows with the
  * people active in the window (12–24 bytes each), not with the days or the events.
  */
-
-/** Days are numbered from the epoch (`Math.floor(ms / 86_400_000)`). */
-export type DayNumber = number;
 
 /** The widest window the figures use (MAU: the day and the 29 before it). */
 export const WIDEST_WINDOW_DAYS = 30;

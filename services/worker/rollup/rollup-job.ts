@@ -9,7 +9,7 @@ import { DayFactsCollector, MS_PER_DAY, type DayFacts } from "./day-facts";
 import { queryChunks } from "./influx-chunks";
 import { keptDay, RECENT_DAYS, RollupEngine, type KeptDay } from "./rollup-engine";
 import { dayPoints, dayDetailPoints } from "./rollup-points";
-import { closeReopened, dayName, dayOfTime, readReopened, readRollupState, writeRollupState, type RedisCommands } from "./reopened-days";
+import { closeReopened, dayName, dayOfTime, readReopened, readRollupState, writeRollupState, type RedisCommands } from "../../core/reopened-days";
 
 /**
  * The rollup job (docs/dashboards.md): turns the raw `events` of each UTC day into the rollup

@@ -1,9 +1,10 @@
-import { redisKeys } from "../../core/queue";
-import type { DayNumber } from "./activity-window";
-import { MS_PER_DAY } from "./day-facts";
+import type { InfluxClient } from "./influx";
+import { redisKeys } from "./queue";
 
 /**
- * The rollup job's small state in Redis (no per-person data: a field per day at most):
+ * Which days the rollups must compute again, shared by whoever changes events (the worker after
+ * each write, `mixstack restore`, an erasure) and the rollup job (services/worker/rollup/). The job's
+ * small state in Redis (no per-person data: a field per day at most):
  * - `mx:rollup:reopened`: hash day (`YYYY-MM-DD`) -> version. Whoever changes a day's events
  *   (the worker after each write, a restore, an erasure) bumps it; the job reads the versions
  *   before it reads the day and clears a day only if its version is still the one it read, so a
@@ -11,6 +12,11 @@ import { MS_PER_DAY } from "./day-facts";
  * - `mx:rollup:state`: hash of `first_day` (the earliest day with events) and `closed_through`
  *   (the last day computed after it ended). Lost (a new Redis), everything is computed again.
  */
+
+/** Days are numbered from the epoch (`Math.floor(ms / 86_400_000)`). */
+export type DayNumber = number;
+
+const MS_PER_DAY = 86_400_000;
 
 /** Anything that sends raw commands: the worker's and the backup agent's node-redis clients. */
 export interface RedisCommands {
@@ -98,4 +104,19 @@ export async function writeRollupState(redis: RedisCommands, state: RollupState)
   if (state.firstDay !== undefined) args.push("first_day", dayName(state.firstDay));
   if (state.closedThrough !== undefined) args.push("closed_through", dayName(state.closedThrough));
   if (args.length) await redis.sendCommand(["HSET", redisKeys.rollupState, ...args]);
+}
+
+/**
+ * After a restore: the backup brought back its events and the rollup points of its time, which may
+ * be older than the live ones. Every day from the first event to today is computed again.
+ * Returns how many days were reopened.
+ */
+export async function reopenAllDays(redis: RedisCommands, influx: InfluxClient, db: string, nowMs: number): Promise<number> {
+  const rows = await influx.rows(`SELECT first("insert_id") FROM "events"`, { db, epoch: "ms" });
+  const first = rows[0]?.time;
+  if (typeof first !== "number") return 0;
+  const from = dayOfTime(first);
+  const to = dayOfTime(nowMs);
+  await reopenRange(redis, from, to);
+  return Math.max(0, to - from + 1);
 }
