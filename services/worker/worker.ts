@@ -105,6 +105,7 @@ export class Worker {
         db: settings.INFLUX_DB,
         log: log.child({ job: "rollups" }),
         intervalMs: settings.ROLLUP_INTERVAL_MS,
+        owner: settings.WORKER_CONSUMER,
       });
       this.rollups.start();
     }

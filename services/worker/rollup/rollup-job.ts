@@ -39,6 +39,11 @@ export interface RollupJobOptions {
   clock?: () => number;
   /** Points per InfluxDB write. */
   batchPoints?: number;
+  /**
+   * Who holds the job's lock: the worker's consumer name, so that a worker restarted under the same
+   * name (a container's restart) takes the job back at once instead of waiting for the lock to expire.
+   */
+  owner?: string;
 }
 
 export interface RoundReport {
@@ -51,7 +56,8 @@ export interface RoundReport {
   ms: number;
 }
 
-const MIN_LOCK_TTL_MS = 60_000;
+/** The job's lock outlives a stopped holder by at most this (or 3 rounds, or 3 of its slowest day reads). */
+const MIN_LOCK_TTL_MS = 10_000;
 
 const RENEW_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -84,17 +90,20 @@ export async function firstEventDay(influx: InfluxClient, db: string): Promise<D
 
 export class RollupJob {
   readonly engine = new RollupEngine();
-  private readonly token = randomUUID();
+  private readonly token: string;
   private readonly clock: () => number;
   private readonly abort = new AbortController();
   private holding = false;
   /** Today, once computed since the last change (none after a start). */
   private openDayDone: DayNumber | undefined;
   private lastRoundMs = 0;
+  /** The longest read of one day so far: the lock is renewed after each read, so it must outlive one. */
+  private slowestReadMs = 0;
   private loop?: Promise<void>;
 
   constructor(private readonly options: RollupJobOptions) {
     this.clock = options.clock ?? Date.now;
+    this.token = options.owner ?? randomUUID();
   }
 
   start(): void {
@@ -133,12 +142,16 @@ export class RollupJob {
   }
 
   private lockTtl(): number {
-    return Math.max(MIN_LOCK_TTL_MS, this.options.intervalMs * 3, this.lastRoundMs * 3);
+    return Math.max(MIN_LOCK_TTL_MS, this.options.intervalMs * 3, this.slowestReadMs * 3);
+  }
+
+  private async renewLock(): Promise<number> {
+    return Number(await this.options.redis.sendCommand(["EVAL", RENEW_LOCK, "1", redisKeys.rollupLock, this.token, String(this.lockTtl())]));
   }
 
   /** Takes or keeps the job's lock; false when another worker holds it. */
   private async holdLock(): Promise<boolean> {
-    const reply = Number(await this.options.redis.sendCommand(["EVAL", RENEW_LOCK, "1", redisKeys.rollupLock, this.token, String(this.lockTtl())]));
+    const reply = await this.renewLock();
     const held = reply !== 0;
     // Taken anew (first time, or after another worker had it): what this process remembers may be stale.
     if (reply === 2 || !held) {
@@ -182,8 +195,10 @@ export class RollupJob {
     const writer = new PointBatcher(influx, db, this.options.batchPoints ?? 5000, (count) => (report.points += count));
     const read = async (day: DayNumber): Promise<DayFacts> => {
       report.daysRead += 1;
+      const readStarted = Date.now();
       const facts = await readDayFacts(influx, db, day, signal);
-      await this.holdLock();
+      this.slowestReadMs = Math.max(this.slowestReadMs, Date.now() - readStarted);
+      if (!(await this.renewLock())) throw new Error("another worker took the rollup job over");
       return facts;
     };
 
