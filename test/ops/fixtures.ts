@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { InfluxClient } from "../../services/core/influx";
 import { createLogger } from "../../services/core/log";
 import { encodeEntry, redisKeys } from "../../services/core/queue";
+import type { Pipeline } from "../../services/dev/pipeline";
 import { repoRoot } from "../../services/dev/processes";
 import type { OpsContext } from "../../services/ops/context";
 import { silentProgress } from "../../services/ops/progress";
@@ -148,6 +149,20 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** The backup agent's environment against a pipeline of `startPipeline` (`label` names its scratch directories). */
+export function pipelineOpsEnv(pipeline: Pipeline, label: string): NodeJS.ProcessEnv {
+  return {
+    REDIS_URL: pipeline.redis.url,
+    INFLUX_URL: pipeline.influx.url,
+    INFLUX_DB: pipeline.database,
+    INFLUX_BACKUP_ADDR: pipeline.influx.backupAddr,
+    BACKUP_TARGET: `file://${scratchDir(`${label}-backups`)}/store`,
+    BACKUP_WORK_DIR: scratchDir(`${label}-work`),
+    MIXSTACK_STACK: `${label}-test`,
+    LOG_LEVEL: "warn",
+  };
 }
 
 /** Runs `npx mixstack <args>` as its own process, as an operator or a container would. */

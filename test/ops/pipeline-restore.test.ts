@@ -3,7 +3,7 @@ import { redisKeys } from "../../services/core/queue";
 import { startPipeline, type Pipeline } from "../../services/dev/pipeline";
 import { waitFor } from "../../services/dev/ports";
 import { influxClient, scratchDir, track } from "../harness/services";
-import { countEvents, runMixstack, snapshotRedisState } from "./fixtures";
+import { countEvents, pipelineOpsEnv, runMixstack, snapshotRedisState } from "./fixtures";
 import { createRedis, type Redis } from "../../services/ops/redis-state";
 import type { InfluxClient } from "../../services/core/influx";
 
@@ -66,16 +66,7 @@ describe("backup and restore through ingest and the worker", () => {
     redis = createRedis(pipeline.redis.url);
     redis.on("error", () => undefined);
     await redis.connect();
-    env = {
-      REDIS_URL: pipeline.redis.url,
-      INFLUX_URL: pipeline.influx.url,
-      INFLUX_DB: pipeline.database,
-      INFLUX_BACKUP_ADDR: pipeline.influx.backupAddr,
-      BACKUP_TARGET: `file://${scratchDir("pipeline-backups")}/store`,
-      BACKUP_WORK_DIR: scratchDir("pipeline-work"),
-      MIXSTACK_STACK: "pipeline-test",
-      LOG_LEVEL: "warn",
-    };
+    env = pipelineOpsEnv(pipeline, "pipeline");
     await sendEvents(0, N);
     await post(
       "/engage",

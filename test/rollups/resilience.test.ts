@@ -5,7 +5,7 @@ import { startPipeline, type Pipeline } from "../../services/dev/pipeline";
 import { waitFor } from "../../services/dev/ports";
 import { createRedis, type Redis } from "../../services/ops/redis-state";
 import { scratchDir, track } from "../harness/services";
-import { runMixstack } from "../ops/fixtures";
+import { pipelineOpsEnv, runMixstack } from "../ops/fixtures";
 import { base64, postUntilAccepted } from "../worker/support";
 
 /**
@@ -113,16 +113,7 @@ beforeAll(async () => {
   redis = createRedis(pipeline.redis.url);
   redis.on("error", () => undefined);
   await redis.connect();
-  env = {
-    REDIS_URL: pipeline.redis.url,
-    INFLUX_URL: pipeline.influx.url,
-    INFLUX_DB: pipeline.database,
-    INFLUX_BACKUP_ADDR: pipeline.influx.backupAddr,
-    BACKUP_TARGET: `file://${scratchDir("rollups-backups")}/store`,
-    BACKUP_WORK_DIR: scratchDir("rollups-work"),
-    MIXSTACK_STACK: "rollups-test",
-    LOG_LEVEL: "warn",
-  };
+  env = pipelineOpsEnv(pipeline, "rollups");
   await sendEvents("regular", 20, 80, Date.now() - 60_000);
   await sendEvents("regular", 12, 30, Date.now() - dayMs);
 }, 120_000);
