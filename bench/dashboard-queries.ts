@@ -10,7 +10,8 @@ import { startRedisServer } from "../services/dev/processes";
 import { RollupJob } from "../services/worker/rollup/rollup-job";
 import { startDashboardInflux } from "../test/grafana/dashboard-influx";
 import { loadDashboards, loadProvisionedDatasource, queryKey, queryPanels, type DashboardJson } from "../test/grafana/dashboard-json";
-import { datasetNow, dayMs, pipelineDataset, productEventPoints, toLine } from "../test/grafana/dataset";
+import { datasetNow, dayMs, pipelineDataset } from "../test/grafana/dataset";
+import { writeProductEvents } from "./product-events";
 import { PanelRunner, type QuerySeries, type Scenario } from "../test/grafana/panel-runner";
 
 /**
@@ -119,31 +120,6 @@ function scenarioOf(dashboard: DashboardJson): Scenario {
   return { name: "default", time: dashboard.time, now: pipeline ? () => Date.now() : () => datasetNow };
 }
 
-/** The data set as line protocol, written with two requests in flight (InfluxDB parses one while the next is built). */
-async function writeDataset(write: (body: string) => Promise<void>): Promise<{ events: number; seconds: number }> {
-  const started = performance.now();
-  let events = 0;
-  let lines: string[] = [];
-  const inFlight = new Set<Promise<void>>();
-  const send = async (body: string) => {
-    const request = write(body).finally(() => inFlight.delete(request));
-    inFlight.add(request);
-    if (inFlight.size >= 2) await Promise.race(inFlight);
-  };
-  for (const point of productEventPoints(users)) {
-    lines.push(toLine(point));
-    events += 1;
-    if (lines.length === 10_000) {
-      await send(lines.join("\n"));
-      lines = [];
-      if (events % 1_000_000 === 0) process.stderr.write(`  ${events / 1_000_000}M events written, ${(events / ((performance.now() - started) / 1000)).toFixed(0)}/s\n`);
-    }
-  }
-  if (lines.length) await send(lines.join("\n"));
-  await Promise.all(inFlight);
-  return { events, seconds: (performance.now() - started) / 1000 };
-}
-
 async function main(): Promise<void> {
   const dir = options.data ?? mkdtempSync(join(tmpdir(), "bench-dashboards-"));
   const reuse = options.data !== undefined && existsSync(join(dir, "meta"));
@@ -156,7 +132,7 @@ async function main(): Promise<void> {
   await redis.connect();
   try {
     if (!reuse) {
-      const written = await writeDataset((body) => influx.admin.write(body, { db: database, gzip: true }));
+      const written = await writeProductEvents(users, (body) => influx.admin.write(body, { db: database, gzip: true }));
       process.stdout.write(`wrote ${written.events} events in ${written.seconds.toFixed(1)} s (${(written.events / written.seconds).toFixed(0)} points/s, raw line protocol, 10,000 per request, 2 in flight)\n`);
     } else process.stdout.write(`reusing the events in ${dir}\n`);
     await influx.write(pipelineDataset(Date.now()).points);
