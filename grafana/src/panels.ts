@@ -25,6 +25,8 @@ export interface GraphOptions {
   width?: number;
   height?: number;
   description?: string;
+  /** The smallest `$__interval` (Grafana's "Min interval"): `1h` for panels that read hourly rollups. */
+  minInterval?: string;
 }
 
 export function graph(title: string, targets: InfluxqlTarget[], options: GraphOptions = {}): timeseries.PanelBuilder {
@@ -45,6 +47,7 @@ export function graph(title: string, targets: InfluxqlTarget[], options: GraphOp
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
   if (options.stacked) panel.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal));
   if (options.description) panel.description(options.description);
+  if (options.minInterval) panel.interval(options.minInterval);
   return panel;
 }
 

@@ -36,6 +36,12 @@ export const redisKeys = {
   names: (kind: string) => `mx:names:${kind}`,
   /** New names of one kind let in on one UTC day (`YYYY-MM-DD`; expires after two days). */
   nameBudget: (kind: string, day: string) => `mx:budget:${kind}:${day}`,
+  /** Hash UTC day (`YYYY-MM-DD`) -> version: days whose events changed since the rollup job computed them. */
+  rollupReopened: "mx:rollup:reopened",
+  /** Hash of the rollup job's progress (`first_day`, `closed_through`). */
+  rollupState: "mx:rollup:state",
+  /** One rollup job at a time among the workers (string with TTL). */
+  rollupLock: "mx:rollup:lock",
 } as const;
 
 /** `key` is URI-encoded so that a `:` in a group key cannot make two groups share a name. */

@@ -8,6 +8,7 @@ import { erasureIdFor, idHash, ledgerKey, recordErasure, type ErasureRecord } fr
 import { readStateFile, stateFileWriter } from "./local-files";
 import { withOpsLock } from "./lock";
 import type { PersonIds } from "./person-ids";
+import { reopenDays } from "../core/reopened-days";
 import { erasePersonPoints, mergeLinks, personLayouts, pointsInShard, shardsToScan } from "./person-points";
 import { erasePersonRedis, queueDrainedTo, queuedEntriesOf, readPersonRedis, resolvePerson, streamTail, type RedisErasure } from "./person-redis";
 import { erasedIdsIn, erasedSince } from "./reapply-erasures";
@@ -142,6 +143,7 @@ async function forgetUnlocked(ctx: OpsContext, options: ForgetOptions): Promise<
     task.finish();
     add(points, erased.deleted);
     shardsScanned += erased.shardsScanned;
+    await reopenDays(ctx.redis, erased.days);
     addRedis(redis, await erasePersonRedis(ctx.redis, person));
   };
   await pass("erase");
@@ -261,6 +263,7 @@ export async function reapplyErasures(ctx: OpsContext): Promise<ReapplyReport> {
       const ids = await erasedIdsIn(ctx.influx, ctx.db, since.erased, readStateFile(file));
       const all = [...ids].sort();
       const erased = await erasePersonPoints(ctx.influx, ctx.db, all);
+      await reopenDays(ctx.redis, erased.days);
       const redis = await erasePersonRedis(ctx.redis, { requested: [], users: [], devices: [], all });
       return { erasures: since.erasures, idsFound: all.length, points: erased.deleted, redis };
     } finally {

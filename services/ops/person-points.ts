@@ -1,4 +1,5 @@
 import { InfluxError, quoteIdentifier, quoteString, type InfluxClient } from "../core/influx";
+import { dayName } from "../core/reopened-days";
 import { retentionPolicies, shards, type ShardInfo } from "./influx-archive";
 
 /**
@@ -237,20 +238,25 @@ export interface PointErasure {
   /** Points deleted, per measurement. */
   deleted: Record<string, number>;
   shardsScanned: number;
+  /** UTC days (`YYYY-MM-DD`) that lost points: the rollups must compute them again. */
+  days: string[];
 }
 
 /**
  * Finds and deletes the person's points, shard by shard and measurement by measurement, then looks
  * each deleted point up again: a point that survived its DELETE is an error, never a silent leftover.
  */
+const NANOS_PER_DAY = 86_400_000_000_000n;
+
 export async function erasePersonPoints(
   client: InfluxClient,
   db: string,
   ids: readonly string[],
   options: { range?: { from: bigint; to: bigint }; onShard?: (name: string) => void; pageSize?: number } = {},
 ): Promise<PointErasure> {
-  const result: PointErasure = { deleted: {}, shardsScanned: 0 };
+  const result: PointErasure = { deleted: {}, shardsScanned: 0, days: [] };
   if (ids.length === 0) return result;
+  const days = new Set<string>();
   const layouts = await personLayouts(client, db);
   for (const shard of await shardsToScan(client, db, options.range)) {
     for (const layout of layouts) {
@@ -260,6 +266,7 @@ export async function erasePersonPoints(
         const left = await countRemaining(client, db, page, layout.tagKeys);
         if (left > 0) throw new Error(`${left} ${layout.measurement} points in rp ${shard.rp} shard ${shard.id} survived their DELETE`);
         found += page.length;
+        for (const point of page) days.add(dayName(Number(point.time / NANOS_PER_DAY)));
       }
       if (found === 0) continue;
       result.deleted[layout.measurement] = (result.deleted[layout.measurement] ?? 0) + found;
@@ -267,5 +274,6 @@ export async function erasePersonPoints(
     result.shardsScanned += 1;
     options.onShard?.(`rp ${shard.rp} shard ${shard.id}`);
   }
+  result.days = [...days].sort();
   return result;
 }

@@ -25,6 +25,7 @@ import {
   type Manifest,
   type PointCount,
 } from "./manifest";
+import { reopenAllDays } from "../core/reopened-days";
 import { countRecord, emptyStateCounts, type StateCounts } from "./redis-state-format";
 import { mergeRedisState, type RedisMergeReport } from "./redis-state";
 import { erasedIdsIn, erasedSince, reapplyToDatabase, withoutErased, type Reapplication } from "./reapply-erasures";
@@ -211,6 +212,9 @@ export async function restoreBackup(ctx: OpsContext, from: string): Promise<Rest
       const redis = await mergeRedisState(ctx.redis, manifest.redis.lineage, erasedLater ? withoutErased(records, erasedLater.erased, erasedIds, counter) : records);
       erasures.redisRecords = counter.left;
       log.info({ redis }, "Redis state merged");
+      // The backup's rollup points came back too, possibly older than the live ones: the worker computes every day again.
+      const rollupDays = await reopenAllDays(ctx.redis, ctx.influx, ctx.db, ctx.now().getTime());
+      log.info({ rollupDays }, "rollup days reopened");
 
       const live = await countPoints(ctx.influx, ctx.db);
       const liveOf = (count: PointCount) => live.find((entry) => entry.rp === count.rp && entry.measurement === count.measurement)?.points ?? 0;

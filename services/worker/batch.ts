@@ -11,6 +11,7 @@ import { applyProfileEntry, type ProfileQuotas } from "./profile-store";
 import { budgetReason, type NameBudget, type NameBudgetLimits } from "./name-budget";
 import type { RedisConnection } from "./redis-connection";
 import { EventLineBuilder } from "./event-line";
+import { reopenDays } from "../core/reopened-days";
 import {
   eventTimestamp,
   invalidEventItem,
@@ -72,6 +73,8 @@ export interface PreparedBatch {
   deliveries: Map<string, number>;
   lines: EntryLines[];
   extraPoints: Record<string, number>;
+  /** UTC days (`YYYY-MM-DD`) of the batch's events: reopened for the rollups once written. */
+  days: Set<string>;
 }
 
 interface InvalidItem {
@@ -216,10 +219,10 @@ export class BatchProcessor {
       decoded.push({ id, markerId: fields.origin || id, fields, entry: { ...entry, items: valid } as QueueEntry, itemCount: valid.length, indexes, invalid, refused: [] });
     }
 
-    const { lines, extraPoints } = await this.applyAndBuild(decoded);
+    const { lines, extraPoints, days } = await this.applyAndBuild(decoded);
     // Build the lines now, so that this CPU work overlaps the previous batch's write.
     for (const entry of lines) entry.lines();
-    return { ids: entries.map((entry) => entry.id), started, finished, letters, decoded, deliveries, lines, extraPoints };
+    return { ids: entries.map((entry) => entry.id), started, finished, letters, decoded, deliveries, lines, extraPoints, days };
   }
 
   /**
@@ -233,6 +236,8 @@ export class BatchProcessor {
     const finished = [...batch.finished];
     const letters = [...batch.letters];
     const outcome = await this.deps.writer.write(lines);
+    // After the write, before the acknowledgement: a crash in between re-delivers and marks again.
+    await reopenDays(this.deps.redis, batch.days);
 
     const markers: string[] = [];
     const written: DecodedEntry[] = [];
@@ -306,7 +311,7 @@ export class BatchProcessor {
   }
 
   /** Applies the Redis effects of the batch and returns its lines, with the counts of points other than events. */
-  private async applyAndBuild(decoded: DecodedEntry[]): Promise<{ lines: EntryLines[]; extraPoints: Record<string, number> }> {
+  private async applyAndBuild(decoded: DecodedEntry[]): Promise<{ lines: EntryLines[]; extraPoints: Record<string, number>; days: Set<string> }> {
     const extraPoints: Record<string, number> = {};
     const count = (measurement: string, points: number) => (extraPoints[measurement] = (extraPoints[measurement] ?? 0) + points);
     const { redis, appliedTtlSeconds, types, metrics } = this.deps;
@@ -369,6 +374,8 @@ export class BatchProcessor {
       );
     }
     const firstDays = await recordFirstDays(redis, earliestDays([...resolvedByEntry.values()].flat()));
+    const days = new Set<string>();
+    for (const resolved of resolvedByEntry.values()) for (const { day } of resolved) days.add(day);
 
     // Profile and group operations, one atomic script per entry, in stream order.
     const profileRecords = new Map<string, ProfileUpdateRecord[]>();
@@ -466,7 +473,7 @@ export class BatchProcessor {
         lines.push({ id: item.id, lines: () => statsLines });
       }
     }
-    return { lines, extraPoints };
+    return { lines, extraPoints, days };
   }
 }
 

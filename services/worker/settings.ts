@@ -47,6 +47,10 @@ export const workerEnvironment = z.object({
   WORKER_FIELD_TYPES_MAX: env.positiveInt(100_000),
   /** A /track event older than this when it was received does not move its person's first day back. */
   WORKER_FIRST_SEEN_MAX_LATE_DAYS: env.positiveInt(5),
+  /** Whether this worker takes its turn at the rollup job (docs/dashboards.md); one worker at a time runs it. */
+  ROLLUP_ENABLED: env.flag(true),
+  /** Pause between two rounds of the rollup job (longer after a long round: the job stays under ~10 % busy). */
+  ROLLUP_INTERVAL_MS: env.positiveInt(60_000),
   /** Prometheus `/metrics` and `/healthz`; 0 turns the endpoint off. */
   METRICS_PORT: env.port(9464),
   LOG_LEVEL: z.string().default("info"),

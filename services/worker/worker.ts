@@ -8,6 +8,7 @@ import { BEFORE_IDENTITY_FIELD, measurements } from "./schema";
 import { startMetricsListener, type MetricsListener } from "../core/metrics-server";
 import { WorkerMetrics } from "./metrics";
 import { createRedisConnection, type RedisConnection } from "./redis-connection";
+import { RollupJob } from "./rollup/rollup-job";
 import { PipelineSampler } from "./sampler";
 import type { WorkerSettings } from "./settings";
 import { ConsumerGroup, isNoGroupError, type StreamEntry } from "./stream";
@@ -31,6 +32,7 @@ export class Worker {
   private blocking?: RedisConnection;
   private metricsListener?: MetricsListener;
   private sampler?: PipelineSampler;
+  private rollups?: RollupJob;
   private loop?: Promise<void>;
   private lastAlive = Date.now();
   /**
@@ -122,6 +124,18 @@ export class Worker {
       intervalMs: settings.WORKER_SAMPLE_INTERVAL_MS,
     });
     this.sampler.start();
+    if (settings.ROLLUP_ENABLED) {
+      this.rollups = new RollupJob({
+        redis: this.redis,
+        // Its own client: reading a day of a large product takes longer than a write may.
+        influx: new InfluxClient({ url: settings.INFLUX_URL, username: settings.INFLUX_USER, password: settings.INFLUX_PASSWORD, timeoutMs: 600_000 }),
+        db: settings.INFLUX_DB,
+        log: log.child({ job: "rollups" }),
+        intervalMs: settings.ROLLUP_INTERVAL_MS,
+        owner: settings.WORKER_CONSUMER,
+      });
+      this.rollups.start();
+    }
     log.info({ consumer: group.consumer, db: settings.INFLUX_DB, metricsUrl: this.metricsListener?.url }, "worker started");
     this.loop = this.run(group, processor);
   }
@@ -132,6 +146,7 @@ export class Worker {
     // A blocked XREADGROUP would hold the loop for up to WORKER_BLOCK_MS: cut its connection.
     this.blocking?.destroy();
     await this.loop;
+    await this.rollups?.stop();
     await this.sampler?.stop();
     await this.metricsListener?.close();
     if (this.redis?.isOpen) await this.redis.close().catch(() => this.redis?.destroy());

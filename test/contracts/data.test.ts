@@ -12,6 +12,17 @@ import { FieldTypes } from "../../services/worker/field-types";
 import { toEventPoint, toMergePoint, toPipelinePoint, toProfileUpdatePoint } from "../../services/worker/schema";
 import { DEFAULT_EVENT_TAGS } from "../../services/worker/settings";
 import { evaluate } from "../pulumi/mocks";
+import { DayFactsCollector } from "../../services/worker/rollup/day-facts";
+import { dayDetailPoints, dayPoints } from "../../services/worker/rollup/rollup-points";
+
+/** What the rollup job writes for a day of two events (services/worker/rollup/). */
+function rollupPoints(time: number): Point[] {
+  const day = Math.floor(time / 86_400_000);
+  const facts = new DayFactsCollector(day);
+  facts.add({ event: "Signup", $os: "Linux", user_type: "new" }, [[time, "user-1"], [time + 1, ""]]);
+  const figures = { day, dau: 1, wau: 1, mau: 1, wtd: 1, stickiness: 1 / 30, signups: 1, signups7d: 1, events: 2 };
+  return [...dayPoints(figures, true), ...dayDetailPoints(facts.finish(), true, time + 86_400_000)];
+}
 
 /**
  * docs/contracts.md against the code for what is not env: the Redis keys, the stream entry's fields,
@@ -61,6 +72,9 @@ describe("docs/contracts.md, Redis", () => {
       opsKeys.lineage,
       opsKeys.requeued,
       LOCK_KEY,
+      redisKeys.rollupReopened,
+      redisKeys.rollupState,
+      redisKeys.rollupLock,
     ];
     expect(documented.sort()).toEqual(used.sort());
     expect(Object.keys(redisKeys).length + Object.keys(opsKeys).length + 1).toBe(used.length);
@@ -107,6 +121,7 @@ describe("docs/contracts.md, InfluxDB", () => {
     toProfileUpdatePoint({ kind: "group", op: "$set", id: "acme", groupKey: "company", created: false, time, key: "b" }),
     toPipelinePoint({ consumer: "w1", time, written: 1, batchMs: 2, streamLength: 3, lag: 4, pending: 5, deadLetters: 6, profiles: 7, groups: 8 }),
     ...statsWindow.drain(time).map((item) => ({ measurement: item.measurement, tags: item.tags, fields: item.fields })),
+    ...rollupPoints(time),
   ];
   const table = new Map(rows("InfluxDB").map((cells) => [quoted(cells[0]!)[0]!, { tags: quoted(cells[1]!), fields: quoted(cells[2]!) }]));
 

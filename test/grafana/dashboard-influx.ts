@@ -36,18 +36,21 @@ async function withEnv<T>(vars: Record<string, string>, run: () => Promise<T>): 
 }
 
 /** Starts the influxd; the caller stops it (tests: `track` from the harness). */
-export async function startDashboardInflux(options: { dir: string; database: string; monitorInterval?: string }): Promise<DashboardInflux> {
+export async function startDashboardInflux(options: { dir: string; database: string; monitorInterval?: string; existing?: boolean }): Promise<DashboardInflux> {
   const server = await withEnv(
     { INFLUXDB_MONITOR_STORE_ENABLED: "true", INFLUXDB_MONITOR_STORE_INTERVAL: options.monitorInterval ?? "1s" },
     () => startInfluxd({ dir: options.dir, authEnabled: true }),
   );
   try {
-    await new InfluxClient({ url: server.url }).query(
-      `CREATE USER "${adminCredentials.username}" WITH PASSWORD '${adminCredentials.password}' WITH ALL PRIVILEGES`,
-    );
-    const admin = new InfluxClient({ url: server.url, ...adminCredentials });
+    // `existing`: a data directory this function set up before (the benchmark keeps one between runs).
+    if (!options.existing) {
+      await new InfluxClient({ url: server.url }).query(
+        `CREATE USER "${adminCredentials.username}" WITH PASSWORD '${adminCredentials.password}' WITH ALL PRIVILEGES`,
+      );
+    }
+    const admin = new InfluxClient({ url: server.url, ...adminCredentials, timeoutMs: 3_600_000 });
     await admin.query(`CREATE DATABASE "${options.database}"`);
-    await admin.query(`CREATE USER "${readerCredentials.username}" WITH PASSWORD '${readerCredentials.password}'`);
+    if (!options.existing) await admin.query(`CREATE USER "${readerCredentials.username}" WITH PASSWORD '${readerCredentials.password}'`);
     await admin.query(`GRANT READ ON "${options.database}" TO "${readerCredentials.username}"`);
     await waitFor("influxd's monitor to create _internal", async () => JSON.stringify(await admin.query("SHOW DATABASES")).includes('"_internal"'), {
       timeoutMs: 60_000,
@@ -58,7 +61,7 @@ export async function startDashboardInflux(options: { dir: string; database: str
       server,
       dir: options.dir,
       admin,
-      reader: new InfluxClient({ url: server.url, ...readerCredentials }),
+      reader: new InfluxClient({ url: server.url, ...readerCredentials, timeoutMs: 3_600_000 }),
       async write(points) {
         for (let start = 0; start < points.length; start += 5000) {
           await admin.write(points.slice(start, start + 5000).map(toLine).join("\n"), { db: options.database, gzip: true });

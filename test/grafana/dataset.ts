@@ -87,13 +87,20 @@ function eventPoint(event: string, timeMs: number, distinctId: string, insertId:
 }
 
 export function productEventsDataset(userCount = 1000): Point[] {
+  return [...productEventPoints(userCount)];
+}
+
+/**
+ * The same events one at a time, in the same order, for data sets too large to hold (the
+ * benchmark's million users).
+ */
+export function* productEventPoints(userCount = 1000): Generator<Point> {
   const random = seededRandom(20240615);
-  const points: Point[] = [];
   let sequence = 0;
-  const add = (event: string, timeMs: number, user: UserProfile | undefined, tags: Record<string, string>) => {
+  const point = (event: string, timeMs: number, user: UserProfile | undefined, tags: Record<string, string>): Point => {
     const insertId = `${user?.id ?? "anonymous"}-${++sequence}`;
     const userTags = user ? { ...tags, user_type: Math.floor(timeMs / dayMs) * dayMs === user.firstDay ? "new" : "returning" } : tags;
-    points.push(eventPoint(event, timeMs, user?.id ?? "", insertId, userTags));
+    return eventPoint(event, timeMs, user?.id ?? "", insertId, userTags);
   };
   // Times within a day, never later than "now" (minus a minute) on the current day.
   const timeIn = (dayStart: number) => dayStart + Math.floor(random() * (Math.min(dayStart + dayMs, datasetNow - 60_000) - dayStart));
@@ -111,17 +118,17 @@ export function productEventsDataset(userCount = 1000): Point[] {
       const first = day === user.firstDay;
       if (!first && random() >= activity) continue;
       const count = 1 + Math.floor(random() * 5);
-      for (let n = 0; n < count; n++) add(pick(random, productEvents), timeIn(day), user, user.tags);
-      if (first && signsUp) add(signupName, timeIn(day), user, user.tags);
-      if (first && random() < 0.2) add("signup_page_viewed", timeIn(day), user, user.tags);
+      for (let n = 0; n < count; n++) yield point(pick(random, productEvents), timeIn(day), user, user.tags);
+      if (first && signsUp) yield point(signupName, timeIn(day), user, user.tags);
+      if (first && random() < 0.2) yield point("signup_page_viewed", timeIn(day), user, user.tags);
       // A few users sign up again later: distinct counts must not count them twice.
-      if (!first && signsUp && random() < 0.03) add("signup", timeIn(day), user, user.tags);
+      if (!first && signsUp && random() < 0.03) yield point("signup", timeIn(day), user, user.tags);
     }
   }
 
   for (let n = 0; n < 300; n++) {
     const day = today - Math.floor(random() * 41) * dayMs;
-    add(pick(random, [["view", 2], ["$mp_web_page_view", 1]] as const), timeIn(day), undefined, deviceTags(random));
+    yield point(pick(random, [["view", 2], ["$mp_web_page_view", 1]] as const), timeIn(day), undefined, deviceTags(random));
   }
 
   // Edges of the "yesterday" window: the first millisecond of the day, and the last one (which
@@ -129,9 +136,8 @@ export function productEventsDataset(userCount = 1000): Point[] {
   const yesterday = today - dayMs;
   const early: UserProfile = { id: "user-edge-early", firstDay: yesterday, tags: { mp_lib: "web", mp_country_code: "US" } };
   const late: UserProfile = { id: "user-edge-late", firstDay: yesterday, tags: { mp_lib: "web", mp_country_code: "US" } };
-  add("click", yesterday, early, early.tags);
-  add("click", today - 1, late, late.tags);
-  return points;
+  yield point("click", yesterday, early, early.tags);
+  yield point("click", today - 1, late, late.tags);
 }
 
 /** A point built by the services' own code (`toStatsPoint`, `toPipelinePoint`), as the reference computations read it. */

@@ -56,8 +56,6 @@ export type Expectation =
 const series = (expected: (context: PanelContext) => ExpectedSeries[]): Expectation => ({ kind: "series", expected });
 const value = (expected: (context: PanelContext) => number): Expectation => ({ kind: "value", expected });
 
-const events = (context: PanelContext) => eventsIn(context, context.range);
-const eventsIn = (context: PanelContext, range: TimeRange) => context.data.events.filter((point) => inRange(point, range));
 const withUser = (points: readonly Point[]) => points.filter((point) => point.fields.distinct_id !== "");
 const signups = (points: readonly Point[]) => points.filter((point) => signupEventNames.has(point.tags.event!));
 const selected = (context: PanelContext, points: readonly Point[]) => points.filter((point) => context.events.includes(point.tags.event!));
@@ -84,14 +82,68 @@ const everyInterval = (context: PanelContext, empty: 0 | null) => ({ everyMs: co
 const perSecond = (context: PanelContext, field: string) => (points: Point[]) => [(sum(points, field) * 1000) / context.intervalMs];
 
 /**
+ * The product panels promise whole hours and whole UTC days (docs/dashboards.md): what follows
+ * says it in terms of the data set alone, sharing nothing with the rollup job.
+ */
+const hourMs = 3_600_000;
+const dayOf = (timeMs: number) => Math.floor(timeMs / dayMs);
+const startOfDay = (now: number, daysBefore = 0) => (dayOf(now) - daysBefore) * dayMs;
+
+/**
+ * Where an event's hour shows: a finished hour at its last millisecond, the hour still going on
+ * (at the clock of the rollups) at its first. An event counts in a panel when that instant is in
+ * the range, in the bucket of that instant: the hour a range starts in counts whole.
+ */
+function hourStamped(context: PanelContext): Point[] {
+  return context.data.events
+    .map((point) => {
+      const hour = Math.floor(point.timeMs / hourMs) * hourMs;
+      return { ...point, timeMs: hour + hourMs <= context.now ? hour + hourMs - 1 : hour, offsetNs: 0 };
+    })
+    .filter((point) => inRange(point, context.range));
+}
+
+/** The events of the UTC days `from` to `to` (day numbers). */
+function onDays(context: PanelContext, from: number, to: number): Point[] {
+  return context.data.events.filter((point) => dayOf(point.timeMs) >= from && dayOf(point.timeMs) <= to && point.timeMs <= context.now);
+}
+
+/** The first and last days with events: the rollups write a day's points from the one to the other. */
+function rolledDays(context: PanelContext): { first: number; today: number } {
+  return { first: Math.min(...context.data.events.map((point) => dayOf(point.timeMs))), today: dayOf(context.now) };
+}
+
+/**
+ * The days a panel's range shows: a day that has ended is shown when its first or its last
+ * millisecond is in the range (so the day a range starts in counts whole), today when its first is.
+ */
+function shownDay(context: PanelContext, day: number): boolean {
+  const { first, today } = rolledDays(context);
+  if (day < first || day > today) return false;
+  const start = day * dayMs;
+  const within = (ms: number) => ms >= context.range.from && ms <= context.range.to;
+  return within(start) || (day < today && within(start + dayMs - 1));
+}
+
+/** One row per daily bucket of the range: the day's figure when the day is shown, else `empty`. */
+function dayRows(context: PanelContext, empty: 0 | null, ...figures: Array<(day: number) => number>): Cell[][] {
+  return bucketStarts(context.range, dayMs).map((start) => {
+    const day = dayOf(start);
+    return [start, ...figures.map((figure) => (shownDay(context, day) ? figure(day) : empty))];
+  });
+}
+
+/** The events of the days a range shows (for the per-day series that exist). */
+const onShownDays = (context: PanelContext) => context.data.events.filter((point) => shownDay(context, dayOf(point.timeMs)) && point.timeMs <= context.now);
+
+/**
  * The windows the headline panels promise, written out from the clock rather than taken from the
  * panel's time overrides: a wrong `timeFrom`/`timeShift` must fail, not move the expectation along.
  */
-const startOfDay = (now: number, daysBefore = 0) => Math.floor(now / dayMs) * dayMs - daysBefore * dayMs;
-/** The `days` complete UTC days that end yesterday (the last millisecond of yesterday included). */
-const completeDaysBefore = (context: PanelContext, days: number): TimeRange => ({ from: startOfDay(context.now, days), to: startOfDay(context.now) - 1 });
+/** The `days` complete UTC days that end yesterday. */
+const completeDaysBefore = (context: PanelContext, days: number) => onDays(context, dayOf(context.now) - days, dayOf(context.now) - 1);
 /** Today and the six UTC days before it, up to now: Mixpanel's "last 7 days". */
-const lastSevenDays = (context: PanelContext): TimeRange => ({ from: startOfDay(context.now, 6), to: context.now });
+const lastSevenDays = (context: PanelContext) => onDays(context, dayOf(context.now) - 6, dayOf(context.now));
 
 /** Independent figures must be real ones: 0 bytes or 0 series would match a broken query. */
 function positive(figure: number): number {
@@ -109,23 +161,22 @@ function newestValue(actual: ActualSeries[]): number {
 
 export const panelExpectations: Record<string, Expectation> = {
   // Overview
-  "mixstack-overview › Events › A": value((context) => count(events(context))),
-  "mixstack-overview › Active users › A": value((context) => distinctUsers(withUser(events(context)))),
-  "mixstack-overview › Sign-ups, last 7 days › A": value((context) => distinctUsers(signups(withUser(eventsIn(context, lastSevenDays(context)))))),
+  "mixstack-overview › Events › A": value((context) => count(hourStamped(context))),
+  "mixstack-overview › Active users, last 7 days › A": value((context) => distinctUsers(withUser(lastSevenDays(context)))),
+  "mixstack-overview › Sign-ups, last 7 days › A": value((context) => distinctUsers(signups(withUser(lastSevenDays(context))))),
   "mixstack-overview › Events by name › A": series((context) =>
-    perGroup(events(context), ["event"], ["time", "count"], (points) => bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [count(bucket)])),
+    perGroup(hourStamped(context), ["event"], ["time", "events"], (points) => bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [count(bucket)])),
   ),
   "mixstack-overview › Distinct users per day › A": series((context) => [
-    { columns: ["time", "count"], values: bucketRows(withUser(events(context)), context.range, daily, (bucket) => [distinctUsers(bucket)]) },
+    { columns: ["time", "users"], values: dayRows(context, 0, (day) => distinctUsers(withUser(onDays(context, day, day)))) },
   ]),
   "mixstack-overview › Sign-ups per day, last 7 days › A": series((context) => {
-    const window = lastSevenDays(context);
-    const rows = bucketRows(signups(withUser(eventsIn(context, window))), window, daily, (bucket) => [distinctUsers(bucket)]);
-    expect(rows).toHaveLength(7);
-    return [{ columns: ["time", "count"], values: rows }];
+    const rows = dayRows(context, 0, (day) => distinctUsers(signups(withUser(onDays(context, day, day)))));
+    expect(rows.map((row) => row[0])).toEqual([6, 5, 4, 3, 2, 1, 0].map((back) => startOfDay(context.now, back)));
+    return [{ columns: ["time", "sign-ups"], values: rows }];
   }),
   "mixstack-overview › Top events › A": series((context) => {
-    const totals = [...groupByTags(events(context), ["event"]).values()]
+    const totals = [...groupByTags(hourStamped(context), ["event"]).values()]
       .map(({ tags, points }) => ({ event: tags.event!, events: points.length }))
       .sort((a, b) => b.events - a.events);
     if (totals.length > 10 && totals[9]!.events === totals[10]!.events) throw new Error("data set has a tie at rank 10");
@@ -133,50 +184,65 @@ export const panelExpectations: Record<string, Expectation> = {
   }),
 
   // Users
-  "mixstack-users › DAU (yesterday) › A": value((context) => distinctUsers(withUser(eventsIn(context, completeDaysBefore(context, 1))))),
-  "mixstack-users › WAU (last 7 complete days) › A": value((context) => distinctUsers(withUser(eventsIn(context, completeDaysBefore(context, 7))))),
-  "mixstack-users › MAU (last 30 complete days) › A": value((context) => distinctUsers(withUser(eventsIn(context, completeDaysBefore(context, 30))))),
+  "mixstack-users › DAU (yesterday) › A": value((context) => distinctUsers(withUser(completeDaysBefore(context, 1)))),
+  "mixstack-users › WAU (last 7 complete days) › A": value((context) => distinctUsers(withUser(completeDaysBefore(context, 7)))),
+  "mixstack-users › MAU (last 30 complete days) › A": value((context) => distinctUsers(withUser(completeDaysBefore(context, 30)))),
   "mixstack-users › Stickiness (DAU / MAU, last 30 complete days) › A": value((context) => {
-    const window = completeDaysBefore(context, 30);
-    const active = withUser(eventsIn(context, window));
-    const days = bucketStarts(window, dayMs);
+    const active = withUser(completeDaysBefore(context, 30));
+    const days = bucketStarts({ from: startOfDay(context.now, 30), to: startOfDay(context.now) - 1 }, dayMs);
     expect(days).toHaveLength(30);
     const dailyActive = days.map((start) => distinctUsers(active.filter((point) => point.timeMs >= start && point.timeMs < start + dayMs)));
     const meanDau = dailyActive.reduce((total, dau) => total + dau, 0) / days.length;
     return meanDau / distinctUsers(active);
   }),
   "mixstack-users › Daily active users › A": series((context) => [
-    { columns: ["time", "count"], values: bucketRows(withUser(events(context)), context.range, daily, (bucket) => [distinctUsers(bucket)]) },
+    { columns: ["time", "users"], values: dayRows(context, 0, (day) => distinctUsers(withUser(onDays(context, day, day)))) },
   ]),
   "mixstack-users › Weekly active users › A": series((context) => {
-    const mondays = { everyMs: 7 * dayMs, offsetMs: 4 * dayMs, empty: 0 } as const;
-    return [{ columns: ["time", "count"], values: bucketRows(withUser(events(context)), context.range, mondays, (bucket) => [distinctUsers(bucket)]) }];
+    const mondays = { everyMs: 7 * dayMs, offsetMs: 4 * dayMs } as const;
+    // Each week shows its Monday-to-Sunday users up to its last day shown (today for this week).
+    const rows = bucketStarts(context.range, mondays.everyMs, mondays.offsetMs).map((start) => {
+      const monday = dayOf(start);
+      const shown = [6, 5, 4, 3, 2, 1, 0].map((back) => monday + back).find((day) => shownDay(context, day));
+      return [start, shown === undefined ? 0 : distinctUsers(withUser(onDays(context, monday, shown)))];
+    });
+    return [{ columns: ["time", "users"], values: rows }];
   }),
+  "mixstack-users › Rolling weekly and monthly active users › A": series((context) => [
+    {
+      columns: ["time", "WAU (7 days)", "MAU (30 days)"],
+      values: dayRows(
+        context,
+        null,
+        (day) => distinctUsers(withUser(onDays(context, day - 6, day))),
+        (day) => distinctUsers(withUser(onDays(context, day - 29, day))),
+      ),
+    },
+  ]),
   "mixstack-users › New and returning users per day › A": series((context) =>
-    perGroup(withUser(events(context)), ["user_type"], ["time", "count"], (points) => bucketRows(points, context.range, daily, (bucket) => [distinctUsers(bucket)])),
+    perGroup(withUser(onShownDays(context)), ["user_type"], ["time", "users"], (points) =>
+      dayRows(context, 0, (day) => distinctUsers(points.filter((point) => dayOf(point.timeMs) === day))),
+    ),
   ),
 
   // Event explorer
   "mixstack-events › Events: $event › A": series((context) =>
-    perGroup(selected(context, events(context)), ["event"], ["time", "count"], (points) =>
+    perGroup(selected(context, hourStamped(context)), ["event"], ["time", "events"], (points) =>
       bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [count(bucket)]),
     ),
   ),
-  "mixstack-events › Distinct users: $event › A": series((context) =>
-    perGroup(withUser(selected(context, events(context))), ["event"], ["time", "count"], (points) =>
-      bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [distinctUsers(bucket)]),
+  "mixstack-events › Distinct users per day: $event › A": series((context) =>
+    perGroup(selected(context, onShownDays(context)), ["event"], ["time", "users"], (points) =>
+      dayRows(context, 0, (day) => distinctUsers(withUser(points.filter((point) => dayOf(point.timeMs) === day)))),
     ),
   ),
   "mixstack-events › Events by $breakdown › A": series((context) =>
-    perGroup(selected(context, events(context)), [context.breakdown], ["time", "count"], (points) =>
+    perGroup(selected(context, hourStamped(context)), [context.breakdown], ["time", "events"], (points) =>
       bucketRows(points, context.range, everyInterval(context, 0), (bucket) => [count(bucket)]),
     ),
   ),
-  "mixstack-events › Events and users by $breakdown › A": series((context) =>
-    totalsPerGroup(context, selected(context, events(context)), [context.breakdown], "events", count),
-  ),
-  "mixstack-events › Events and users by $breakdown › B": series((context) =>
-    totalsPerGroup(context, withUser(selected(context, events(context))), [context.breakdown], "users", distinctUsers),
+  "mixstack-events › Events by $breakdown, totals › A": series((context) =>
+    totalsPerGroup(context, selected(context, hourStamped(context)), [context.breakdown], "events", count),
   ),
 
   // Pipeline health

@@ -2,7 +2,9 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../services/dev/ports";
-import { scratchDir, track } from "../harness/services";
+import { redisClient, scratchDir, startTestRedis, track } from "../harness/services";
+import { createLogger } from "../../services/core/log";
+import { RollupJob } from "../../services/worker/rollup/rollup-job";
 import { startDashboardInflux, readerCredentials } from "./dashboard-influx";
 import { buildDataset, datasetNow, dayMs, seriesKeys, signupEventNames, type Dataset } from "./dataset";
 import { loadDashboards, loadProvisionedDatasource, queryKey, queryPanels, type DashboardJson, type PanelJson, type TargetJson } from "./dashboard-json";
@@ -13,9 +15,9 @@ import type { Cell, ExpectedSeries } from "./influxql-reference";
 
 /**
  * Every query of every generated dashboard, run the way Grafana 13 runs it (variables and macros
- * substituted, as the read-only user, against a real influxd holding the known data set), must
- * return the numbers computed independently from that data set. A panel query without an entry in
- * `panelExpectations` fails the suite.
+ * substituted, as the read-only user, against a real influxd holding the known data set and the
+ * rollups the worker's job computed from it), must return the numbers computed independently from
+ * that data set. A panel query without an entry in `panelExpectations` fails the suite.
  */
 
 const database = "mixevents";
@@ -82,6 +84,11 @@ beforeAll(async () => {
   data = buildDataset(Date.now());
   await influx.write(data.events);
   await influx.write(data.pipeline);
+  // The product panels read rollups: the worker's job computes them from the events, at the data set's clock.
+  const redis = await redisClient((await startTestRedis({ appendOnly: false })).url);
+  const job = new RollupJob({ redis, influx: influx.admin, db: database, log: createLogger("rollups", "warn"), intervalMs: 60_000, clock: fixedClock });
+  const round = await job.runOnce();
+  expect(round?.daysWritten).toBeGreaterThan(40);
   runner = new PanelRunner(influx.reader, { database: provisioned.jsonData.dbName, minInterval: provisioned.jsonData.timeInterval });
 });
 
@@ -116,9 +123,22 @@ function panelContext(dashboard: DashboardJson, panel: PanelJson, target: Target
     events: literalValues(variables.event),
     breakdown: literalValues(variables.breakdown)[0] ?? "",
     data,
-    influx: { seriesCount: () => seriesKeys([...data.events, ...data.pipeline]).size, shardBytesOnDisk },
+    influx: { seriesCount: () => seriesKeys([...data.events, ...data.pipeline]).size + rollupSeries(data), shardBytesOnDisk },
   };
   return { context, text };
+}
+
+/**
+ * The series the rollups add, from the data set and the documented schema: one `rollup_days`, one
+ * `rollup_user_types` per user type of people, one `rollup_events` and one `rollup_hours` per event
+ * name, one `rollup_breakdowns` per event name, tag key (but the name) and value or absence.
+ */
+function rollupSeries(dataset: Dataset): number {
+  const keys = new Set(dataset.events.flatMap((point) => Object.keys(point.tags)).filter((key) => key !== "event"));
+  const userTypes = new Set(dataset.events.filter((point) => point.fields.distinct_id !== "").map((point) => point.tags.user_type ?? ""));
+  const names = new Set(dataset.events.map((point) => point.tags.event));
+  const breakdowns = new Set(dataset.events.flatMap((point) => [...keys].map((key) => JSON.stringify([point.tags.event, key, point.tags[key] ?? ""]))));
+  return 1 + userTypes.size + 2 * names.size + breakdowns.size;
 }
 
 /** Floats to 12 significant digits: InfluxDB and JavaScript may sum in different orders. */

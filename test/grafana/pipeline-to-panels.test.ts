@@ -9,8 +9,9 @@ import { PanelRunner, type QuerySeries, type Scenario } from "./panel-runner";
 
 /**
  * The panels read what the real pipeline writes: events sent with the official `mixpanel` Node SDK
- * go through `mixstack ingest`, Redis and `mixstack worker` into InfluxDB, and the Overview and
- * Pipeline health queries, run as the reader bootstrap created, show exactly what was sent.
+ * go through `mixstack ingest`, Redis and `mixstack worker` into InfluxDB, the worker's rollup job
+ * rolls them up, and the Overview, Users, Event explorer and Pipeline health queries, run as the
+ * reader bootstrap created, show exactly what was sent.
  */
 
 const users = ["ada", "grace", "linus", "margaret", "ken"];
@@ -36,6 +37,17 @@ function panelSeries(dashboard: DashboardJson, title: string, scenario: Scenario
   return runner.variableStates(dashboard, scenario).then((variables) => runner.run(runner.prepare(dashboard, panel, target, scenario, variables).text));
 }
 
+/** The rollups follow the writes within a round or two of the job: checks wait for them, with a deadline. */
+const rolledUp = (what: string, check: () => Promise<void>) =>
+  waitFor(
+    what,
+    async () => {
+      await check();
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 300 },
+  );
+
 const singleValue = (series: QuerySeries[]) => (series.length === 1 && series[0]!.values.length === 1 ? series[0]!.values[0]![1] : undefined);
 
 function sendBatch(client: ReturnType<typeof Mixpanel.init>, events: Mixpanel.Event[]): Promise<void> {
@@ -49,7 +61,7 @@ beforeAll(async () => {
     workers: 1,
     // Short windows so that ingest's counters and the worker's samples arrive within the test.
     ingestEnv: { MIXSTACK_STATS_INTERVAL_MS: "500" },
-    workerEnv: { WORKER_SAMPLE_INTERVAL_MS: "500" },
+    workerEnv: { WORKER_SAMPLE_INTERVAL_MS: "500", ROLLUP_INTERVAL_MS: "200" },
     onStarted: (process) => track(process),
   });
   if (!pipeline.ingestUrl) throw new Error("this build has no ingest");
@@ -108,13 +120,15 @@ const utcDayStart = (time: number) => Math.floor(time / 86_400_000) * 86_400_000
 describe("panels over data written by the real ingest and worker", () => {
   it("Overview counts the events, the users (anonymous left out) and the sign-ups that were sent", async () => {
     const overview = dashboards.get("mixstack-overview")!;
-    expect(singleValue(await panelSeries(overview, "Events", lastHour))).toBe(sent.length);
-    expect(singleValue(await panelSeries(overview, "Active users", lastHour))).toBe(users.length);
-    expect(singleValue(await panelSeries(overview, "Sign-ups, last 7 days", lastHour))).toBe(signups.size);
-    const top = await panelSeries(overview, "Top events", lastHour);
     const counts = new Map<string, number>();
     for (const { event } of sent) counts.set(event, (counts.get(event) ?? 0) + 1);
-    expect(new Map(top[0]!.values.map((row) => [row[2] as string, row[1] as number]))).toEqual(counts);
+    await rolledUp("Overview to show what was sent", async () => {
+      expect(singleValue(await panelSeries(overview, "Events", lastHour))).toBe(sent.length);
+      expect(singleValue(await panelSeries(overview, "Active users, last 7 days", lastHour))).toBe(users.length);
+      expect(singleValue(await panelSeries(overview, "Sign-ups, last 7 days", lastHour))).toBe(signups.size);
+      const top = await panelSeries(overview, "Top events", lastHour);
+      expect(new Map(top[0]!.values.map((row) => [row[2] as string, row[1] as number]))).toEqual(counts);
+    });
   });
 
   it("Users splits the users the worker tagged into new (on their first day) and returning (later days), per UTC day", async () => {
@@ -128,22 +142,26 @@ describe("panels over data written by the real ingest and worker", () => {
       const key = `${utcDayStart(time) === firstDay.get(distinctId) ? "new" : "returning"}|${utcDayStart(time)}`;
       expected.set(key, (expected.get(key) ?? new Set()).add(distinctId));
     }
-    const series = await panelSeries(users, "New and returning users per day", lastWeek);
-    expect(series.map((one) => one.tags.user_type).sort()).toEqual(["new", "returning"]);
-    const actual = new Map<string, number>();
-    for (const one of series) for (const [time, count] of one.values) if (count) actual.set(`${one.tags.user_type}|${time}`, count as number);
-    expect(actual).toEqual(new Map([...expected].map(([key, ids]) => [key, ids.size])));
-    expect(actual.get(`returning|${utcDayStart(Date.now())}`), "ada and linus came back today").toBeGreaterThanOrEqual(1);
+    await rolledUp("Users to split them", async () => {
+      const series = await panelSeries(users, "New and returning users per day", lastWeek);
+      expect(series.map((one) => one.tags.user_type).sort()).toEqual(["new", "returning"]);
+      const actual = new Map<string, number>();
+      for (const one of series) for (const [time, count] of one.values) if (count) actual.set(`${one.tags.user_type}|${time}`, count as number);
+      expect(actual).toEqual(new Map([...expected].map(([key, ids]) => [key, ids.size])));
+      expect(actual.get(`returning|${utcDayStart(Date.now())}`), "ada and linus came back today").toBeGreaterThanOrEqual(1);
+    });
   });
 
   it("Event explorer breaks all events down by a property the worker wrote as a tag ($os)", async () => {
     const explorer = dashboards.get("mixstack-events")!;
     const scenario: Scenario = { ...lastWeek, variables: { event: ["$__all"], breakdown: "$os" } };
-    const series = await panelSeries(explorer, "Events and users by $breakdown", scenario);
     const expected = new Map<string, number>();
     for (const { os } of [...earlier, ...sent]) expected.set(os ?? "", (expected.get(os ?? "") ?? 0) + 1);
-    expect(new Map(series.map((one) => [one.tags.$os, one.values[0]![1]]))).toEqual(expected);
     expect(expected.get("Linux")).toBeGreaterThan(0);
+    await rolledUp("the explorer to break them down", async () => {
+      const series = await panelSeries(explorer, "Events by $breakdown, totals", scenario);
+      expect(new Map(series.map((one) => [one.tags.$os, one.values[0]![1]]))).toEqual(expected);
+    });
   });
 
   it("Pipeline health shows ingest's requests, its refused event by reason, and the worker's drained queue", async () => {

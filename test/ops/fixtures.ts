@@ -151,6 +151,20 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The backup agent's environment against a pipeline of `startPipeline` (`label` names its scratch directories). */
+export function pipelineOpsEnv(pipeline: Pipeline, label: string): NodeJS.ProcessEnv {
+  return {
+    REDIS_URL: pipeline.redis.url,
+    INFLUX_URL: pipeline.influx.url,
+    INFLUX_DB: pipeline.database,
+    INFLUX_BACKUP_ADDR: pipeline.influx.backupAddr,
+    BACKUP_TARGET: `file://${scratchDir(`${label}-backups`)}/store`,
+    BACKUP_WORK_DIR: scratchDir(`${label}-work`),
+    MIXSTACK_STACK: `${label}-test`,
+    LOG_LEVEL: "warn",
+  };
+}
+
 /** Runs `npx mixstack <args>` as its own process, as an operator or a container would. */
 export function runMixstack(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<CliResult> {
   return new Promise((resolve) => {
@@ -182,16 +196,7 @@ export async function startOpsPipeline(label: string): Promise<OpsPipeline> {
     if (redis.isOpen) await redis.close();
   });
   const storeDir = join(scratchDir(`${label}-backups`), "store");
-  const env = {
-    REDIS_URL: pipeline.redis.url,
-    INFLUX_URL: pipeline.influx.url,
-    INFLUX_DB: pipeline.database,
-    INFLUX_BACKUP_ADDR: pipeline.influx.backupAddr,
-    BACKUP_TARGET: `file://${storeDir}`,
-    BACKUP_WORK_DIR: scratchDir(`${label}-work`),
-    MIXSTACK_STACK: `${label}-test`,
-    LOG_LEVEL: "warn",
-  };
+  const env = pipelineOpsEnv(pipeline, label);
   const post = async (path: string, batch: unknown[]) => {
     const response = await fetch(`${pipeline.ingestUrl}${path}?ip=0&verbose=1`, {
       method: "POST",

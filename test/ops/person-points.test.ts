@@ -83,6 +83,10 @@ describe("erasePersonPoints on a real influxd", () => {
     const result = await erasePersonPoints(client, DB, ["pat", "phone", "$device:phone", "77"], { pageSize: PAGE_SIZE });
     const theirs = written.filter((entry) => entry.theirs).length;
     expect(result.deleted).toEqual({ events: theirs });
+    // The UTC days that lost points, for the rollups to compute again: from the lines written here.
+    const theirDays = new Set(written.filter((entry) => entry.theirs).map((entry) => new Date(Number(BigInt(entry.line.split(" ").at(-1)!) / 1_000_000n)).toISOString().slice(0, 10)));
+    expect(result.days).toEqual([...theirDays].sort());
+    expect(result.days.length).toBe(3);
     expect(await remaining()).toEqual(written.filter((entry) => !entry.theirs).map((entry) => entry.key).sort());
     const [layout] = await personLayouts(client, DB);
     const [first] = await shardsToScan(client, DB);

@@ -1,8 +1,8 @@
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import { influxDatasource } from "../datasource";
 import { influxql } from "../influxql-target";
-import { distinctUsers, eventCount, hasUser } from "../influxql";
-import { dataTable, graph, mergeTables, organizeColumns } from "../panels";
+import { breakdownTag, dayFigure, hourly, hourlyEvents, rollups } from "../influxql";
+import { dataTable, graph, organizeColumns } from "../panels";
 import { mixstackDashboard } from "./common";
 
 /**
@@ -11,6 +11,9 @@ import { mixstackDashboard } from "./common";
  * all-value, the alternation lists every event name, escaped the same way.
  */
 const selectedEvents = `"event" =~ /^$event$/`;
+
+/** The `rollup_breakdowns` rows of the chosen property (a single-valued variable, inserted as is). */
+const breakdownRows = `${breakdownTag} = '$breakdown'`;
 
 function eventVariable(): dashboard.QueryVariableBuilder {
   return new dashboard.QueryVariableBuilder("event")
@@ -44,7 +47,7 @@ function breakdownVariable(): dashboard.QueryVariableBuilder {
 /** Pick events and a property; see their counts, distinct users and breakdown over time. */
 export function eventExplorerDashboard(): dashboard.DashboardBuilder {
   return mixstackDashboard("mixstack-events", "mixstack / Event explorer", "now-7d")
-    .description("Counts and distinct users of the selected events, broken down by a property.")
+    .description("Counts and daily distinct users of the selected events, counts broken down by a property.")
     .withVariable(eventVariable())
     .withVariable(breakdownVariable())
     .withPanel(
@@ -52,21 +55,21 @@ export function eventExplorerDashboard(): dashboard.DashboardBuilder {
         "Events: $event",
         [
           influxql(
-            `SELECT ${eventCount} FROM "events" WHERE ${selectedEvents} AND $timeFilter GROUP BY time($__interval), "event" fill(0)`,
+            `SELECT ${hourlyEvents} AS "events" FROM ${rollups.hours} WHERE ${selectedEvents} AND $timeFilter GROUP BY time($__interval), "event" fill(0)`,
           ).alias("$tag_event"),
         ],
-        { description: "Events per time bucket, one series per selected event name." },
+        { minInterval: hourly, description: "Events per time bucket (at least an hour), one series per selected event name." },
       ),
     )
     .withPanel(
       graph(
-        "Distinct users: $event",
+        "Distinct users per day: $event",
         [
           influxql(
-            `SELECT ${distinctUsers} FROM "events" WHERE ${selectedEvents} AND ${hasUser} AND $timeFilter GROUP BY time($__interval), "event" fill(0)`,
+            `SELECT ${dayFigure("users")} AS "users" FROM ${rollups.events} WHERE ${selectedEvents} AND $timeFilter GROUP BY time(1d), "event" fill(0)`,
           ).alias("$tag_event"),
         ],
-        { description: "Distinct users per time bucket for each selected event. Buckets do not add up: a user active in two buckets counts in both." },
+        { bars: true, description: "Distinct users per UTC day for each selected event (whole days). Days do not add up: a user active on two days counts on both." },
       ),
     )
     .withPanel(
@@ -74,28 +77,24 @@ export function eventExplorerDashboard(): dashboard.DashboardBuilder {
         "Events by $breakdown",
         [
           influxql(
-            `SELECT ${eventCount} FROM "events" WHERE ${selectedEvents} AND $timeFilter GROUP BY time($__interval), "$breakdown" fill(0)`,
+            `SELECT ${hourlyEvents} AS "events" FROM ${rollups.breakdowns} WHERE ${breakdownRows} AND ${selectedEvents} AND $timeFilter GROUP BY time($__interval), "$breakdown" fill(0)`,
           ),
         ],
         {
           stacked: true,
-          description: "Selected events per time bucket, one series per value of the chosen property; events without it form the empty-valued series.",
+          minInterval: hourly,
+          description: "Selected events per time bucket (at least an hour), one series per value of the chosen property; events without it form the empty-valued series.",
         },
       ),
     )
     .withPanel(
       dataTable(
-        "Events and users by $breakdown",
-        [
-          influxql(`SELECT ${eventCount} AS "events" FROM "events" WHERE ${selectedEvents} AND $timeFilter GROUP BY "$breakdown"`),
-          influxql(
-            `SELECT ${distinctUsers} AS "users" FROM "events" WHERE ${selectedEvents} AND ${hasUser} AND $timeFilter GROUP BY "$breakdown"`,
-          ).refId("B"),
-        ],
+        "Events by $breakdown, totals",
+        [influxql(`SELECT ${hourlyEvents} AS "events" FROM ${rollups.breakdowns} WHERE ${breakdownRows} AND ${selectedEvents} AND $timeFilter GROUP BY "$breakdown"`)],
         {
           sortDesc: "Events",
-          transformations: [mergeTables, organizeColumns({ events: "Events", users: "Users" })],
-          description: "Totals over the selected time range for each value of the chosen property.",
+          transformations: [organizeColumns({ events: "Events" })],
+          description: "Selected events over the selected time range (whole hours) for each value of the chosen property.",
         },
       ),
     );

@@ -1,6 +1,6 @@
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import { influxql } from "../influxql-target";
-import { distinctUsers, hasUser } from "../influxql";
+import { dayFigure, rollups } from "../influxql";
 import { graph, singleStat } from "../panels";
 import { mixstackDashboard } from "./common";
 
@@ -17,9 +17,6 @@ const completeDays = {
   last30: { timeFrom: "29d", timeShift: "1d/d" },
 } as const;
 
-/** The length of `completeDays.last30`; stickiness divides by it. */
-const stickinessDays = 30;
-
 function overWindow<P extends { timeFrom(value: string): P; timeShift(value: string): P; hideTimeOverride(value: boolean): P }>(
   panel: P,
   window: { timeFrom: string; timeShift: string },
@@ -27,15 +24,16 @@ function overWindow<P extends { timeFrom(value: string): P; timeShift(value: str
   return panel.timeFrom(window.timeFrom).timeShift(window.timeShift).hideTimeOverride(true);
 }
 
-const usersInRange = `SELECT ${distinctUsers} FROM "events" WHERE ${hasUser} AND $timeFilter`;
+/** One figure of `rollup_days` over the panel's range: the latest day's. */
+const latest = (field: string) => `SELECT ${dayFigure(field)} FROM ${rollups.days} WHERE $timeFilter`;
 
 /** Active users over days, weeks and months, new against returning users, and stickiness. */
 export function usersDashboard(): dashboard.DashboardBuilder {
   return mixstackDashboard("mixstack-users", "mixstack / Users", "now-30d", "15m")
-    .description("Daily, weekly and monthly active users, new and returning users, stickiness. Days are UTC days.")
+    .description("Daily, weekly and monthly active users, new and returning users, stickiness. Days are UTC days, counted whole.")
     .withPanel(
       overWindow(
-        singleStat("DAU (yesterday)", influxql(usersInRange), {
+        singleStat("DAU (yesterday)", influxql(latest("dau")), {
           description: "Distinct users with at least one event yesterday (UTC).",
         }),
         completeDays.yesterday,
@@ -43,7 +41,7 @@ export function usersDashboard(): dashboard.DashboardBuilder {
     )
     .withPanel(
       overWindow(
-        singleStat("WAU (last 7 complete days)", influxql(usersInRange), {
+        singleStat("WAU (last 7 complete days)", influxql(latest("wau")), {
           description: "Distinct users with at least one event in the 7 UTC days that end yesterday.",
         }),
         completeDays.last7,
@@ -51,7 +49,7 @@ export function usersDashboard(): dashboard.DashboardBuilder {
     )
     .withPanel(
       overWindow(
-        singleStat("MAU (last 30 complete days)", influxql(usersInRange), {
+        singleStat("MAU (last 30 complete days)", influxql(latest("mau")), {
           description: "Distinct users with at least one event in the 30 UTC days that end yesterday.",
         }),
         completeDays.last30,
@@ -59,50 +57,47 @@ export function usersDashboard(): dashboard.DashboardBuilder {
     )
     .withPanel(
       overWindow(
-        singleStat(
-          "Stickiness (DAU / MAU, last 30 complete days)",
-          // The inner query lists each user once per active day, so count() is the sum of the
-          // 30 daily DAUs and count(distinct()) is the MAU: their ratio over 30 is mean DAU / MAU.
-          influxql(
-            `SELECT count("user") / count(distinct("user")) / ${stickinessDays} FROM (SELECT distinct("distinct_id") AS "user" FROM "events" WHERE ${hasUser} AND $timeFilter GROUP BY time(1d))`,
-          ),
-          {
-            unit: "percentunit",
-            decimals: 1,
-            description:
-              "Average daily active users divided by monthly active users over the 30 UTC days that end yesterday: how many of those days the average user was active, as a share of 30.",
-          },
-        ),
+        singleStat("Stickiness (DAU / MAU, last 30 complete days)", influxql(latest("stickiness")), {
+          unit: "percentunit",
+          decimals: 1,
+          description:
+            "Average daily active users divided by monthly active users over the 30 UTC days that end yesterday: how many of those days the average user was active, as a share of 30.",
+        }),
         completeDays.last30,
       ),
     )
     .withPanel(
-      graph(
-        "Daily active users",
-        [influxql(`SELECT ${distinctUsers} FROM "events" WHERE ${hasUser} AND $timeFilter GROUP BY time(1d) fill(0)`).alias("DAU")],
-        { bars: true, description: "Distinct users per UTC day." },
-      ),
+      graph("Daily active users", [influxql(`SELECT ${dayFigure("dau")} AS "users" FROM ${rollups.days} WHERE $timeFilter GROUP BY time(1d) fill(0)`).alias("DAU")], {
+        bars: true,
+        description: "Distinct users per UTC day (whole days: the first bar counts its whole day, today's counts today so far).",
+      }),
     )
     .withPanel(
       graph(
         "Weekly active users",
-        // InfluxDB's 7-day buckets start on Thursdays (1970-01-01); the 4-day offset moves them to Mondays.
-        [influxql(`SELECT ${distinctUsers} FROM "events" WHERE ${hasUser} AND $timeFilter GROUP BY time(7d, 4d) fill(0)`).alias("WAU")],
+        // `wtd` is the week to date: on a Sunday the whole week. InfluxDB's 7-day buckets start on
+        // Thursdays (1970-01-01); the 4-day offset moves them to Mondays.
+        [influxql(`SELECT ${dayFigure("wtd")} AS "users" FROM ${rollups.days} WHERE $timeFilter GROUP BY time(7d, 4d) fill(0)`).alias("WAU")],
         {
           bars: true,
-          description:
-            "Distinct users per week, Monday to Sunday (UTC). The first and last weeks are cut by the time range and count only the days inside it.",
+          description: "Distinct users per week, Monday to Sunday (UTC); the current week up to now.",
+        },
+      ),
+    )
+    .withPanel(
+      graph(
+        "Rolling weekly and monthly active users",
+        [influxql(`SELECT ${dayFigure("wau")} AS "WAU (7 days)", ${dayFigure("mau")} AS "MAU (30 days)" FROM ${rollups.days} WHERE $timeFilter GROUP BY time(1d)`)],
+        {
+          width: 24,
+          description: "For each UTC day, the distinct users of the 7 and of the 30 days that end with it (today: up to now).",
         },
       ),
     )
     .withPanel(
       graph(
         "New and returning users per day",
-        [
-          influxql(
-            `SELECT ${distinctUsers} FROM "events" WHERE ${hasUser} AND $timeFilter GROUP BY time(1d), "user_type" fill(0)`,
-          ).alias("$tag_user_type"),
-        ],
+        [influxql(`SELECT ${dayFigure("users")} AS "users" FROM ${rollups.userTypes} WHERE $timeFilter GROUP BY time(1d), "user_type" fill(0)`).alias("$tag_user_type")],
         {
           width: 24,
           bars: true,
