@@ -106,9 +106,6 @@ export function organizeColumns(renameByName: Record<string, string>): dashboard
   return { id: "organize", options: { excludeByName: { Time: true }, renameByName } };
 }
 
-/** Joins the tables of several targets on their common columns (the tag columns). */
-export const mergeTables: dashboard.DataTransformerConfig = { id: "merge", options: {} };
-
 export function row(title: string): dashboard.RowBuilder {
   return new dashboard.RowBuilder(title);
 }
