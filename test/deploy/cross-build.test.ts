@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { targetPlatformCommands as emulatedCommands } from "../../cli/doctor/dockerfile";
 import { unwrapSecrets } from "../pulumi/mocks";
 import { evaluateForDeploy, ofType, root } from "./support";
 
@@ -16,64 +17,6 @@ import { evaluateForDeploy, ofType, root } from "./support";
  *
  * Red on main (`it.fails`): the services image runs `npm ci` and `mkdir/chown` in amd64 stages.
  */
-
-interface Stage {
-  name?: string;
-  platform?: string;
-  base: string;
-  runs: string[];
-  copiesFrom: string[];
-}
-
-/** The stages of a Dockerfile: `FROM [--platform=…] image [AS name]`, its RUNs and `COPY --from=` sources. */
-function parseStages(dockerfile: string): Stage[] {
-  const stages: Stage[] = [];
-  const lines = dockerfile.replace(/\\\n/g, " ").split("\n").map((line) => line.trim()).filter((line) => line && !line.startsWith("#"));
-  for (const line of lines) {
-    const from = /^FROM\s+(?:--platform=(\S+)\s+)?(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (from) {
-      stages.push({ platform: from[1], base: from[2]!, name: from[3], runs: [], copiesFrom: [] });
-      continue;
-    }
-    const stage = stages[stages.length - 1];
-    if (!stage) continue;
-    if (/^RUN\s/i.test(line)) stage.runs.push(line);
-    const copy = /^COPY\s+.*--from=(\S+)/i.exec(line);
-    if (copy) stage.copiesFrom.push(copy[1]!);
-  }
-  return stages;
-}
-
-/** The final stage and every stage it copies from (transitively), with whether each runs on the target platform. */
-function imageStages(stages: Stage[]): Array<Stage & { final: boolean }> {
-  const final = stages[stages.length - 1]!;
-  const seen = new Set<Stage>([final]);
-  const queue = [final];
-  while (queue.length > 0) {
-    const stage = queue.shift()!;
-    for (const source of stage.copiesFrom) {
-      const from = stages.find((s) => s.name === source);
-      if (from && !seen.has(from)) {
-        seen.add(from);
-        queue.push(from);
-      }
-    }
-    // A stage FROM another stage inherits its platform and commands.
-    const parent = stages.find((s) => s.name === stage.base);
-    if (parent && !seen.has(parent)) {
-      seen.add(parent);
-      queue.push(parent);
-    }
-  }
-  return [...seen].map((stage) => ({ ...stage, final: stage === final }));
-}
-
-/** What must not happen on an arm64 host building for amd64: a command run in an amd64 stage. */
-function emulatedCommands(dockerfile: string): string[] {
-  return imageStages(parseStages(dockerfile)).flatMap((stage) =>
-    stage.platform === "$BUILDPLATFORM" && !stage.final ? [] : stage.runs.map((run) => `${stage.name ?? stage.base}: ${run}`),
-  );
-}
 
 let crossBuilt: Array<{ image: string; dockerfile: string }> = [];
 
