@@ -39,7 +39,10 @@ export function awsCredentialsCheck(aws: AwsObservation, region: string): Check 
       `install the AWS CLI (${AWS_CLI_URL}) and run this again to see the account they name`,
     );
   }
-  if (aws.identity.code !== 0) return failed(`AWS refused the credentials: ${firstLine(aws.identity.stderr || aws.identity.stdout)}`, loginFix);
+  if (aws.identity.code !== 0) {
+    const message = firstLine(aws.identity.stderr || aws.identity.stdout);
+    return failed(/Unable to locate credentials/i.test(message) ? `no AWS credentials found: ${message}` : `AWS refused the credentials: ${message}`, loginFix);
+  }
   try {
     const identity = JSON.parse(aws.identity.stdout) as { Account?: string; Arn?: string };
     return passed(`AWS account ${identity.Account} as ${identity.Arn}; the stack deploys into ${region}`);

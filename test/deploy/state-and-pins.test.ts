@@ -95,9 +95,11 @@ describe("pinned versions", () => {
     expect(atLeast(release!, "8.1.11"), ref).toBe(true);
   });
 
-  it.fails("the docs name the versions the program pins (no stale 24.14.0 or 8.1.8 outside generated sections)", () => {
+  it.fails("the docs name the versions the program pins (no stale 24.14.0 or 8.1.8 but in the upgrade notes)", () => {
+    // An "Upgrading from …" section names the old pins on purpose, up to the next heading.
+    const withoutUpgradeNotes = (text: string) => text.replace(/^(#+) Upgrading from[^\n]*\n[\s\S]*?(?=^#{1,6} |(?![\s\S]))/gm, "");
     const stale = [...filesUnder(join(root, "docs"), /\.md$/), join(root, "README.md")].flatMap((file) =>
-      readFileSync(file, "utf8")
+      withoutUpgradeNotes(readFileSync(file, "utf8"))
         .split("\n")
         .filter((line) => /node:24\.14\.0|valkey\/valkey:8\.1\.8|Valkey 8\.1\.8/.test(line))
         .map((line) => `${file.slice(root.length + 1)}: ${line.trim().slice(0, 120)}`),
