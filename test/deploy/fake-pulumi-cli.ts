@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import type { ToolResult, Tools } from "../../cli/deploy/tools";
@@ -32,6 +32,9 @@ export class FakePulumiCli implements Tools {
   /** Secret config values an `up` decrypted, by stack. */
   readonly decrypted = new Map<string, Record<string, string>>();
 
+  /** Whether `pulumi login` was done (the default backend answers `stack ls`). */
+  loggedIn = false;
+
   constructor(private readonly root: string) {}
 
   async capture(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<ToolResult> {
@@ -53,6 +56,10 @@ export class FakePulumiCli implements Tools {
     const [verb, sub] = args;
     const stackName = optionValue(args, "--stack") ?? optionValue(args, "-s");
     if (verb === "version") return ok("v3.248.0");
+    if (verb === "stack" && sub === "ls") {
+      if (backend === DEFAULT_BACKEND && !this.loggedIn) return fail("error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions");
+      return ok(JSON.stringify([...stacks.keys()].map((name) => ({ name }))));
+    }
     if (verb === "stack" && (sub === "select" || sub === "init")) {
       const name = optionValue(args, "--stack") ?? args.slice(2).find((a) => !a.startsWith("-"))!;
       if (stacks.has(name)) return sub === "init" ? fail(`error: stack '${name}' already exists`) : ok();
@@ -66,6 +73,7 @@ export class FakePulumiCli implements Tools {
         if (salt !== undefined && salt !== `v1:${key}`) return fail("error: incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE to the correct passphrase");
         if (salt === undefined) this.editStackFile(name, (doc) => doc.set("encryptionsalt", `v1:${key}`));
         stacks.set(name, { provider, key });
+        this.checkpoint(backend, name);
       } else {
         stacks.set(name, { provider: "service", key: `service:${backend}/${name}` });
       }
@@ -102,6 +110,14 @@ export class FakePulumiCli implements Tools {
       return ok();
     }
     return fail(`fake pulumi: unsupported command ${args.join(" ")}`);
+  }
+
+  /** The file backend writes the stack's checkpoint under `<dir>/stacks/<project>/<stack>.json`. */
+  private checkpoint(backend: string, stack: string): void {
+    if (!backend.startsWith("file://")) return;
+    const dir = join(backend.slice("file://".length), "stacks", "mixstack");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${stack}.json`), "{}");
   }
 
   private stackFile(stack: string): string {

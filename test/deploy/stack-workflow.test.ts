@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { deploy } from "../../cli/deploy/command";
+import { pulumiPassthrough } from "../../cli/pulumi/command";
 import { FakePulumiCli, parseCommand } from "./fake-pulumi-cli";
 import { root } from "./support";
 
@@ -64,6 +65,7 @@ const deployDeps = (m: Machine) => ({ root: m.dir, tools: m.cli, env: m.env, out
 /** The `mixstack` commands a documented line may name, with this machine's tools. */
 const mixstackCommands: Record<string, (m: Machine, argv: string[]) => Promise<number>> = {
   deploy: (m, argv) => deploy(argv, deployDeps(m)),
+  pulumi: (m, argv) => pulumiPassthrough(argv, deployDeps(m)),
 };
 
 /** Runs a documented command line as the user would type it. */
