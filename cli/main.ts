@@ -4,7 +4,7 @@ import { withStackOption } from "./stack/command";
 
 /**
  * `npx mixstack <command>` on an operator's machine: every service command, plus the commands that
- * need the Pulumi SDK or cloud credentials (which never ship in the service image).
+ * need the Pulumi SDK or cloud credentials, and the dev harness (none of which ship in the image).
  */
 export const operatorCommands: CommandTable = {
   ...serviceCommands,
@@ -12,6 +12,8 @@ export const operatorCommands: CommandTable = {
   // `require` keeps the load lazy without ESM resolution (the CLI runs through tsx's CommonJS hook).
   graph: async () => (require("./graph/command") as typeof import("./graph/command")).graphCommand,
   deploy: async () => (require("./deploy/command") as typeof import("./deploy/command")).deployCommand,
+  // The native dev harness: for contributors and tests, never in the image.
+  dev: async () => (require("../services/dev/command") as typeof import("../services/dev/command")).devCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

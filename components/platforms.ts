@@ -1,33 +1,43 @@
-import type * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
-import type { PlatformName, platformSections } from "../config/platforms";
-import { AwsDeployment } from "./aws/deployment";
-import { DockerDeployment } from "./docker/deployment";
-import { GcpDeployment } from "./gcp/deployment";
-import type { PlatformArgs, PlatformDeployment } from "./platform";
-import type { VolumeSubstitutions } from "./topology";
-
-type SettingsOf<P extends PlatformName> = z.output<(typeof platformSections)[P]>;
+import { z } from "zod";
+import { aws } from "./aws";
+import { docker } from "./docker";
+import { gcp } from "./gcp";
 
 /**
- * One factory per platform: the component that translates the topology. Adding AWS or GCP is one
- * line here (and one in config/platforms.ts).
+ * Every platform, one descriptor each (components/<platform>/index.ts). The registries below and
+ * those of the config (config/schema.ts, config/load.ts), the program (components/stack.ts), the
+ * CLI (cli/stack/) and the offline fakes (cli/graph/offline.ts) all map over this list.
  */
-export const platformFactories: {
-  [P in PlatformName]: (name: string, args: PlatformArgs<SettingsOf<P>>, opts?: pulumi.ComponentResourceOptions) => PlatformDeployment;
-} = {
-  docker: (name, args, opts) => new DockerDeployment(name, args, opts),
-  aws: (name, args, opts) => new AwsDeployment(name, args, opts),
-  gcp: (name, args, opts) => new GcpDeployment(name, args, opts),
-};
+export const platforms = [docker, aws, gcp] as const;
+
+type Platforms = (typeof platforms)[number];
+export type PlatformName = Platforms["name"];
+export const platformNames = platforms.map((platform) => platform.name) as [PlatformName, ...PlatformName[]];
 
 /**
- * The volumes each platform provides otherwise than as a mounted volume (docs/topology.md, "The
- * parity test"): its summary must equal `expectedSummary(topology, volumeSubstitutions[platform])`.
+ * The names as plain text, for the shared config schema: the descriptors' types refer to that
+ * schema (their checks read it), so it must not refer to theirs (the explicit type breaks the loop).
  */
-export const volumeSubstitutions: { [P in PlatformName]: VolumeSubstitutions } = {
-  docker: {},
-  aws: {},
-  // Grafana's `preferred` volume is Cloud Run's in-memory filesystem.
-  gcp: { preferredEphemeral: true },
-};
+export function platformNameList(): [string, ...string[]] {
+  return platforms.map((platform) => platform.name) as [string, ...string[]];
+}
+
+/** The descriptor of one platform, with its own types. */
+export type PlatformOf<P extends PlatformName> = Extract<Platforms, { name: P }>;
+
+export function platformNamed<P extends PlatformName>(name: P): PlatformOf<P> {
+  return platforms.find((platform) => platform.name === name) as PlatformOf<P>;
+}
+
+/** The parsed config section of each platform. */
+export type SettingsOf<P extends PlatformName> = z.output<PlatformOf<P>["section"]>;
+
+/** The `backupJob` stack output of every platform (docs/contracts.md), one schema per descriptor. */
+export const backupJobSchema = z.discriminatedUnion(
+  "platform",
+  platforms.map((platform) => platform.backupJob) as unknown as [Platforms["backupJob"], ...Platforms["backupJob"][]],
+);
+export type BackupJob = z.output<typeof backupJobSchema>;
+
+/** The clients `--stack` triggers use, by platform (fakes in tests). */
+export type TriggerClients = { [P in PlatformName]: ReturnType<PlatformOf<P>["trigger"]["client"]> };

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { SecretName, SecretValues } from "../config/secrets";
+import { kebab } from "./translate/names";
 
 export type SecretOutputs = Record<SecretName, pulumi.Output<string>>;
 
@@ -42,8 +43,4 @@ export class StackSecrets extends pulumi.ComponentResource {
     this.values = values as SecretOutputs;
     this.registerOutputs({});
   }
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }

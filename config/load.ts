@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { platformChecks, platformOptions, platformSections, platformNames, type PlatformName } from "./platforms";
+import { platformNamed, platformNames, platforms, type PlatformName } from "../components/platforms";
 import { baseSchema, type StackConfig } from "./schema";
 import { secretNames, type SecretName, type SecretValues } from "./secrets";
 
@@ -66,14 +66,14 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   let section: unknown;
   const platform = data.platform as PlatformName;
   if (base.success || platformNames.includes(platform)) {
-    const schema = platformSections[platform] as z.ZodType | undefined;
+    const schema = platforms.find((candidate) => candidate.name === platform)?.section as z.ZodType | undefined;
     if (schema) {
       const parsed = schema.safeParse(data[platform] ?? {});
       if (parsed.success) section = parsed.data;
       else problems.push(...describeIssues(parsed.error.issues, data[platform] ?? {}, [platform], secretKeys));
     }
   }
-  if (base.success) problems.push(...optionProblems(base.data, platform, secretKeys), ...(platformChecks[platform]?.(base.data, PROJECT) ?? []));
+  if (base.success) problems.push(...optionProblems(base.data, platform, secretKeys), ...platformNamed(platform).checks(base.data, PROJECT));
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   const parsed = base.data!;
@@ -96,8 +96,8 @@ function optionProblems(
   platform: PlatformName,
   secretKeys: ReadonlySet<string>,
 ): ConfigProblem[] {
-  const supported = platformOptions[platform];
-  const supporting = (option: keyof typeof supported) => platformNames.filter((name) => platformOptions[name][option]).join(", ");
+  const supported = platformNamed(platform).options;
+  const supporting = (option: keyof typeof supported) => platforms.filter((candidate) => candidate.options[option]).map((candidate) => candidate.name).join(", ");
   const problems: ConfigProblem[] = [];
   if (config.queue.managed && !supported.managedQueue) {
     problems.push({ key: `${PROJECT}:queue.managed`, message: `the ${platform} platform has no managed queue (supported on: ${supporting("managedQueue")})` });
@@ -178,7 +178,7 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
   let shape: Record<string, unknown> = baseSchema.shape;
   const [first, ...rest] = path;
   if (first !== undefined && (platformNames as PropertyKey[]).includes(first)) {
-    shape = platformSections[first as PlatformName].shape;
+    shape = unwrapShape(platformNamed(first as PlatformName).section);
   } else if (first !== undefined) {
     shape = unwrapShape(shape[first as string]);
   }

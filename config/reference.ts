@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { platformSections } from "./platforms";
+import { platforms } from "../components/platforms";
 import { baseShape } from "./schema";
 import { secretNames } from "./secrets";
 
@@ -28,7 +28,7 @@ export function configReference(): string {
   };
   const base = z.toJSONSchema(z.object(baseShape), { io: "input", unrepresentable: "any" }) as JsonSchema;
   for (const [name, schema] of Object.entries(base.properties ?? {})) add(`mixstack:${name}`, schema);
-  for (const [platform, section] of Object.entries(platformSections)) {
+  for (const { name: platform, section } of platforms) {
     const schema = z.toJSONSchema(section, { io: "input", unrepresentable: "any" }) as JsonSchema;
     for (const [name, child] of Object.entries(schema.properties ?? {})) add(`mixstack:${platform}.${name}`, child);
   }

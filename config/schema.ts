@@ -1,20 +1,18 @@
 import { z } from "zod";
 import { cronExpression, field, resourcesShape } from "./fields";
-import { platformNames, platformSections, type PlatformName } from "./platforms";
+import { platformNameList, type PlatformName, type SettingsOf } from "../components/platforms";
 import { secretsShape, type SecretValues } from "./secrets";
 
 /**
  * The stack config: every key under the `mixstack:` namespace of `stacks/Pulumi.<stack>.yaml`, with
  * its default and its documentation. Platform sections (`mixstack:docker`, ...) are validated only
- * for the selected platform, by the schema registered in `config/platforms.ts`.
+ * for the selected platform, by the schema of its descriptor (components/platforms.ts).
  */
 
 const influxName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected letters, digits and _" });
 
 export const baseShape = {
-  platform: z
-    .enum(platformNames as [PlatformName, ...PlatformName[]])
-    .describe(`where the stack runs: ${platformNames.join(", ")} (required)`),
+  platform: z.enum(platformNameList()).describe(`where the stack runs: ${platformNameList().join(", ")} (required)`),
   keepDataOnDestroy: field
     .flag(true)
     .describe("keep volumes/disks (InfluxDB, queue, Grafana, backups) when the stack is destroyed (default true); Docker host directories (docker.dataDir) are kept either way"),
@@ -99,17 +97,17 @@ export const baseShape = {
 /** Every top-level key, platform sections accepted as anything here and checked in a second pass. */
 export const baseSchema = z.strictObject({
   ...baseShape,
-  ...(Object.fromEntries(platformNames.map((name) => [name, z.unknown().optional()])) as Record<
-    PlatformName,
-    z.ZodOptional<z.ZodUnknown>
-  >),
+  ...(Object.fromEntries(platformNameList().map((name) => [name, z.unknown().optional()])) as Record<string, z.ZodOptional<z.ZodUnknown>>),
 });
 
-type BaseConfig = Omit<z.output<typeof baseSchema>, PlatformName | keyof typeof secretsShape>;
+/** The shared keys as parsed, before the platform section (what a platform's checks read). */
+export type SharedConfig = z.output<z.ZodObject<typeof baseShape>>;
+
+type BaseConfig = Omit<SharedConfig, keyof typeof secretsShape>;
 
 /** The selected platform and its parsed section: `{ platform: "docker", docker: DockerConfig }`. */
 export type PlatformConfig = {
-  [P in PlatformName]: { platform: P } & { [K in P]: z.output<(typeof platformSections)[P]> };
+  [P in PlatformName]: { platform: P } & { [K in P]: SettingsOf<P> };
 }[PlatformName];
 
 export type StackConfig = Omit<BaseConfig, "platform"> &

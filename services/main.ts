@@ -1,8 +1,10 @@
 import { dispatch, type CommandTable } from "./core/command";
 
 /**
- * The commands that run inside our containers (and natively). Loaded lazily so that `mixstack ingest`
- * does not load the backup agent's cloud SDKs. Operator-only commands live in `cli/main.ts`.
+ * The commands that run inside our containers (and natively): the image's bundle is made from
+ * this table. Loaded lazily so that `mixstack ingest` does not load the backup agent's cloud SDKs.
+ * Operator and contributor commands (`graph`, `deploy`, `dev`, `--stack` triggers) live in
+ * `cli/main.ts`, so they never reach the image.
  */
 export const serviceCommands: CommandTable = {
   // require (not import()) so that tsx's CommonJS hook and the esbuild bundle both resolve it.
@@ -10,7 +12,6 @@ export const serviceCommands: CommandTable = {
   worker: async () => (require("./worker/command") as typeof import("./worker/command.js")).workerCommand,
   bootstrap: async () => (require("./worker/bootstrap") as typeof import("./worker/bootstrap.js")).bootstrapCommand,
   dlq: async () => (require("./worker/dlq") as typeof import("./worker/dlq.js")).dlqCommand,
-  dev: async () => (require("./dev/command") as typeof import("./dev/command.js")).devCommand,
   backup: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupCommand,
   backups: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupsCommand,
   restore: async () => (require("./ops/commands") as typeof import("./ops/commands")).restoreCommand,

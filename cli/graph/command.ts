@@ -13,7 +13,7 @@ const projectRoot = resolve(__dirname, "..", "..");
 
 export const graphCommand: Command = {
   summary: "print a stack's resources (JSON) or service diagram (Mermaid), evaluated offline under Pulumi mocks",
-  usage: `${USAGE}\n\n  --stack NAME  the stack file stacks/Pulumi.NAME.yaml\n  --json        every resource: type, name, parent, inputs (secrets as "[secret]") (default)\n  --mermaid     services, volumes and who talks to whom`,
+  usage: `${USAGE}\n\n  --stack NAME  the stack file stacks/Pulumi.NAME.yaml\n  --json        every resource: urn, type, name, parent, inputs (secrets as "[secret]"), options (default)\n  --mermaid     services, volumes and who talks to whom`,
   async run(argv) {
     let options;
     try {

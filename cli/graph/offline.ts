@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { CloudFakes } from "./cloud-fakes";
+import { platforms } from "../../components/platforms";
+import type { PlatformFakes } from "../../components/platform";
+import { aliasUrns, urnOf, type AliasSpec, type UrnNode } from "./urns";
 
 /**
  * Runs a Pulumi program without the engine, under `pulumi.runtime.setMocks`, and records every
@@ -11,6 +13,8 @@ import { CloudFakes } from "./cloud-fakes";
 export interface RecordedResource {
   type: string;
   name: string;
+  /** As the engine forms it: `urn:pulumi:<stack>::<project>::<parent types>$<type>::<name>`. */
+  urn: string;
   /** Name of the parent resource; the stack itself for top-level resources. */
   parent: string | undefined;
   custom: boolean;
@@ -26,6 +30,8 @@ export interface RecordedOptions {
   protect?: boolean;
   /** Names of the resources this one explicitly waits for. */
   dependsOn?: string[];
+  /** The URNs this resource was known by (its aliases, and those inherited from its parents). */
+  aliases?: string[];
 }
 
 export interface EvaluatedOutput {
@@ -52,23 +58,17 @@ export interface OfflineProgram {
 
 const RANDOM_SECRET_TYPES = new Set(["random:index/randomPassword:RandomPassword"]);
 
-/** Data-source lookups the program makes, answered offline. */
-const KNOWN_INVOKES: Record<string, Record<string, unknown>> = {
-  // GCP: the deployer's access token, used to push images to Artifact Registry.
-  "gcp:organizations/getClientConfig:getClientConfig": { accessToken: "mock-access-token", id: "mock", project: "", region: "", zone: "" },
-};
-
 /** Mock provider: echoes inputs and fills the outputs our program reads, deterministically. */
 export class OfflineMocks implements pulumi.runtime.Mocks {
-  readonly registered: Array<Omit<RecordedResource, "parent" | "options">> = [];
+  readonly registered: Array<Omit<RecordedResource, "urn" | "parent" | "options">> = [];
   readonly generatedSecrets: string[] = [];
   /** Invoke tokens nobody mocked; the SDK loses the thrown message, so `evaluateOffline` reports these. */
   readonly unexpectedCalls: string[] = [];
-  private readonly cloud = new CloudFakes();
+  // Each platform fakes what its provider computes (components/<platform>/fakes.ts).
+  private readonly fakes: PlatformFakes[] = platforms.map((platform) => platform.fakes());
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
     this.registered.push({ type: args.type, name: args.name, custom: args.custom ?? true, inputs: args.inputs });
-    const digest = (salt: string) => `sha256:${createHash("sha256").update(`${salt}:${args.type}:${args.name}`).digest("hex")}`;
     const state: Record<string, unknown> = { ...args.inputs };
     if (RANDOM_SECRET_TYPES.has(args.type)) {
       const length = Number(args.inputs.length ?? 32);
@@ -76,44 +76,22 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
       this.generatedSecrets.push(value);
       state.result = value;
     }
-    switch (args.type) {
-      case "docker:index/image:Image":
-        state.repoDigest = digest("image");
-        break;
-      case "docker:index/remoteImage:RemoteImage":
-        state.imageId = digest("remote");
-        state.repoDigest = `${args.inputs.name}@${digest("repo")}`;
-        break;
-      case "docker:index/container:Container":
-        // A one-shot container (`attach`) that finished well.
-        state.exitCode = 0;
-        break;
-      case "docker-build:index:Image": {
-        const tags = (args.inputs.tags ?? []) as string[];
-        state.digest = digest("image");
-        state.ref = tags[0] ? `${tags[0]}@${state.digest}` : "";
-        break;
-      }
-      case "gcp:cloudrunv2/service:Service":
-        state.uri = `https://${String(args.inputs.name)}-mock.a.run.app`;
-        break;
-      case "gcp:secretmanager/secretVersion:SecretVersion":
-        state.version = "1";
-        break;
-      case "gcp:memorystore/instance:Instance":
-        state.endpoints = [{ connections: [{ pscAutoConnection: { connectionType: "CONNECTION_TYPE_PRIMARY", ipAddress: "10.255.255.2", port: 6379 } }] }];
-        state.managedServerCas = [{ caCerts: [{ certificates: ["-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n"] }] }];
-        break;
+    // Built by BuildKit for the clouds' registries: a digest per image.
+    if (args.type === "docker-build:index:Image") {
+      const tags = (args.inputs.tags ?? []) as string[];
+      state.digest = `sha256:${createHash("sha256").update(`docker-build:${args.name}`).digest("hex")}`;
+      state.ref = tags[0] ? `${tags[0]}@${state.digest}` : "";
     }
-    Object.assign(state, this.cloud.outputs(args.type, args.name, args.inputs));
+    if (args.type === "random:index/randomId:RandomId") state.hex = createHash("sha256").update(args.name).digest("hex").slice(0, Number(args.inputs.byteLength ?? 4) * 2);
+    for (const fakes of this.fakes) Object.assign(state, fakes.outputs(args.type, args.name, args.inputs) ?? {});
     return { id: args.custom === false ? undefined : `${args.name}-id`, state };
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-    const faked = this.cloud.invoke(args.token, args.inputs);
-    if (faked) return faked;
-    const known = KNOWN_INVOKES[args.token];
-    if (known) return known;
+    for (const fakes of this.fakes) {
+      const faked = fakes.invoke?.(args.token, args.inputs);
+      if (faked) return faked;
+    }
     // An invoke nobody expected is a bug in the program or in these mocks: fail loudly.
     this.unexpectedCalls.push(args.token);
     throw new Error(`unmocked invoke ${args.token}`);
@@ -131,6 +109,9 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
   pulumi.runtime.setAllConfig(program.config, program.secretKeys);
   const parents = new Map<string, string | undefined>();
   const options = new Map<string, RecordedOptions>();
+  // Resource → what its URN is made of; parents are looked up by object (names repeat across types).
+  const nodes = new Map<pulumi.Resource, UrnNode>();
+  const nodeOf = new Map<string, UrnNode>();
   let returned: Record<string, unknown> = {};
   const failOnUnexpectedCalls = () => {
     if (mocks.unexpectedCalls.length > 0) throw new Error(`unmocked invoke ${mocks.unexpectedCalls.join(", ")}`);
@@ -145,6 +126,9 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
       const key = `${args.type}::${args.name}`;
       parents.set(key, parent ? pulumi.resourceName(parent) : undefined);
       const opts = args.opts as pulumi.CustomResourceOptions;
+      const node: UrnNode = { type: args.type, name: args.name, parent: parent && nodes.get(parent), aliases: aliasSpecs(opts.aliases, nodes) };
+      nodes.set(args.resource, node);
+      nodeOf.set(key, node);
       const dependsOn = Array.isArray(opts.dependsOn) ? opts.dependsOn.filter(pulumi.Resource.isInstance).map((r) => pulumi.resourceName(r)) : [];
       options.set(key, {
         ...(opts.retainOnDelete !== undefined && { retainOnDelete: opts.retainOnDelete }),
@@ -170,14 +154,34 @@ export async function evaluateOffline(program: OfflineProgram, mocks = new Offli
   return {
     resources: mocks.registered
       .filter((r) => r.type !== "pulumi:pulumi:Stack")
-      .map((r) => ({
-        ...r,
-        parent: parents.get(`${r.type}::${r.name}`) ?? stackName,
-        options: options.get(`${r.type}::${r.name}`) ?? {},
-      })),
+      .map((r) => {
+        const key = `${r.type}::${r.name}`;
+        const node = nodeOf.get(key) ?? { type: r.type, name: r.name, aliases: [] };
+        const aliases = aliasUrns(node, program.project, program.stack);
+        return {
+          ...r,
+          urn: urnOf(node, program.project, program.stack),
+          parent: parents.get(key) ?? stackName,
+          options: { ...(options.get(key) ?? {}), ...(aliases.length > 0 && { aliases }) },
+        };
+      }),
     outputs,
     generatedSecrets: [...mocks.generatedSecrets],
   };
+}
+
+/** The program's aliases in the parts they name; only plain values (an Output here could not be read in time). */
+function aliasSpecs(aliases: pulumi.CustomResourceOptions["aliases"], nodes: ReadonlyMap<pulumi.Resource, UrnNode>): AliasSpec[] {
+  return (aliases ?? []).map((alias): AliasSpec => {
+    if (typeof alias === "string") return { urn: alias };
+    const given = alias as pulumi.Alias;
+    for (const part of [given.name, given.type]) {
+      if (part !== undefined && typeof part !== "string") throw new Error("offline evaluation reads aliases with plain string names and types only");
+    }
+    const parent = given.parent === undefined ? undefined : pulumi.Resource.isInstance(given.parent) ? nodes.get(given.parent) : undefined;
+    if (given.parent !== undefined && !parent) throw new Error("offline evaluation reads alias parents given as resources only");
+    return { name: given.name as string | undefined, type: given.type as string | undefined, parent };
+  });
 }
 
 async function waitForRegistrations(): Promise<void> {

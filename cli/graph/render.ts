@@ -2,6 +2,7 @@ import type { DeploymentSummary, ServiceKind, Topology } from "../../components/
 import { redactSecrets, type RecordedResource } from "./offline";
 
 export interface GraphEntry {
+  urn: string;
   type: string;
   name: string;
   parent: string | undefined;
@@ -12,6 +13,7 @@ export interface GraphEntry {
 /** Every resource with its inputs; secret values (and every value derived from one) as "[secret]". */
 export function graphEntries(resources: readonly RecordedResource[]): GraphEntry[] {
   return resources.map((resource) => ({
+    urn: resource.urn,
     type: resource.type,
     name: resource.name,
     parent: resource.parent,

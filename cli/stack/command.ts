@@ -1,5 +1,7 @@
 import type { Command, CommandTable } from "../../services/core/command";
+import { platforms } from "../../components/platforms";
 import { repoRoot } from "../../services/dev/processes";
+import type { StackTriggerDeps } from "./trigger";
 
 /**
  * Adds `--stack NAME` to service commands on the operator's machine: without it the command runs
@@ -37,9 +39,7 @@ async function runDeployed(stack: string, mixstackArgs: string[]): Promise<numbe
   try {
     return await triggerOnStack(stack, mixstackArgs, {
       outputs: automationStackOutputs(repoRoot),
-      docker: (require("./docker") as typeof import("./docker")).spawnProgram,
-      aws: (region) => (require("./aws") as typeof import("./aws")).awsClients(region),
-      gcp: () => (require("./gcp") as typeof import("./gcp")).cloudRunJobs(),
+      clients: Object.fromEntries(platforms.map((platform) => [platform.name, () => platform.trigger.client()])) as StackTriggerDeps["clients"],
       write: (text) => process.stdout.write(text),
     });
   } catch (error) {

@@ -1,7 +1,6 @@
+import type { PlatformDescriptor } from "../../components/platform";
+import { platformNamed, type TriggerClients } from "../../components/platforms";
 import { parseBackupJob } from "./backup-job";
-import { runOnAws, type AwsClients, type WaitOptions } from "./aws";
-import { runOnDocker, type ProgramRunner } from "./docker";
-import { runOnGcp, type CloudRunJobs } from "./gcp";
 import type { StackOutputs } from "./outputs";
 
 /**
@@ -11,11 +10,9 @@ import type { StackOutputs } from "./outputs";
 
 export interface StackTriggerDeps {
   outputs: StackOutputs;
-  docker: ProgramRunner;
-  aws: (region: string) => AwsClients;
-  gcp: () => CloudRunJobs;
+  /** The client of the stack's platform (its descriptor's `trigger.client()`, or a fake), made when needed. */
+  clients: { [P in keyof TriggerClients]: () => TriggerClients[P] };
   write: (text: string) => void;
-  awsWait?: WaitOptions;
 }
 
 /** Splits `--stack NAME` / `--stack=NAME` out of the arguments; the rest go to the remote command. */
@@ -41,12 +38,7 @@ export async function triggerOnStack(stack: string, mixstackArgs: string[], deps
   const job = parseBackupJob(stack, await deps.outputs.read(stack));
   if (job instanceof Error) throw job;
   deps.write(`stack ${stack} (${job.platform}): mixstack ${mixstackArgs.join(" ")}\n`);
-  switch (job.platform) {
-    case "docker":
-      return runOnDocker(job, mixstackArgs, deps.docker);
-    case "aws":
-      return runOnAws(job, mixstackArgs, deps.aws(job.region), { write: deps.write, ...deps.awsWait });
-    case "gcp":
-      return runOnGcp(job, mixstackArgs, deps.gcp(), deps.write);
-  }
+  // Each platform runs it its own way (components/<platform>/trigger.ts).
+  const platform = platformNamed(job.platform) as unknown as PlatformDescriptor;
+  return platform.trigger.run(job, mixstackArgs, deps.clients[job.platform](), deps.write);
 }

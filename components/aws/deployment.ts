@@ -1,7 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AwsConfig } from "../../config/aws";
-import type { BackupJob, PlatformArgs, PlatformDeployment } from "../platform";
+import type { AwsConfig } from "./config";
+import type { PlatformArgs, PlatformDeployment } from "../platform";
+import { backupWriters, NO_BACKUP_TARGET, resolveTemplate } from "../translate/env";
+import { slug as stackSlug } from "../translate/names";
+import { planSecrets, secretFor } from "../translate/secrets";
+import type { AwsBackupJob } from "./backup-job";
 import {
   imageLabel,
   isSecretEnv,
@@ -24,10 +28,11 @@ import { AwsImages } from "./images";
 import { PublicEndpoint } from "./load-balancer";
 import { ManagedQueue } from "./managed-queue";
 import { AwsNetwork } from "./network";
-import { planDeployment, type IngressPlan, type TaskPlan } from "./plan";
+import { privateNames, ingressRules, taskSecurityGroups } from "./network-paths";
+import { ownerOf, planDeployment, type TaskPlan } from "./plan";
 import { parseS3Url } from "./s3-url";
 import { TaskSchedule } from "./scheduled-task";
-import { AwsSecrets, secretEntries, templateSignature } from "./secrets";
+import { AwsSecrets } from "./secrets";
 import { StateHost } from "./state-host";
 import { summarize } from "./summary";
 import { AwsTask, type TaskVolume } from "./task";
@@ -39,9 +44,6 @@ export type AwsDeploymentArgs = PlatformArgs<AwsConfig>;
 export const EFS_CAVEAT =
   "stateStorage fargate-efs: InfluxDB and the queue keep their data on EFS (NFS). InfluxData does not support InfluxDB on NFS or NFS-based services such as AWS EFS (block storage only); expect slower compactions and possible corruption after NFS interruptions. Use the default ec2-ebs for production.";
 
-/** The variable of the backup contract (docs/contracts.md): its container gets S3 access to the target. */
-const BACKUP_TARGET = "BACKUP_TARGET";
-
 /**
  * The whole stack on AWS, translated from the topology: a VPC (new or existing), one ECS cluster,
  * stateless services and the worker on Fargate (public ones behind their own ALB), the stateful
@@ -50,10 +52,9 @@ const BACKUP_TARGET = "BACKUP_TARGET";
  * groups derived from the topology's edges, and the backup job on EventBridge Scheduler writing to S3.
  */
 export class AwsDeployment extends pulumi.ComponentResource implements PlatformDeployment {
-  readonly ingestUrl: pulumi.Output<string>;
-  readonly grafanaUrl: pulumi.Output<string>;
+  readonly publicUrls: Partial<Record<ServiceName, pulumi.Output<string>>>;
   readonly backupTarget: pulumi.Output<string>;
-  readonly backupJob: pulumi.Output<BackupJob | undefined>;
+  readonly backupJob: pulumi.Output<AwsBackupJob | undefined>;
   readonly summary: pulumi.Output<DeploymentSummary>;
   readonly notices: pulumi.Output<string[]>;
   readonly cluster: aws.ecs.Cluster;
@@ -101,20 +102,11 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
     );
 
     // One security group per task (and per managed service); every path between them comes from an edge.
-    const groups = new Map<ServiceName, aws.ec2.SecurityGroup>();
-    for (const task of plan.tasks) {
-      const group = new aws.ec2.SecurityGroup(`${name}-${task.owner}`, { vpcId: network.vpcId, description: securityGroupText(`mixstack ${task.owner} tasks`) }, child);
-      new aws.vpc.SecurityGroupEgressRule(
-        `${name}-${task.owner}-egress`,
-        { securityGroupId: group.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "-1", description: "AWS APIs, registries and the stack services" },
-        child,
-      );
-      groups.set(task.owner, group);
-    }
+    const groups = taskSecurityGroups(name, plan.tasks, network.vpcId, child);
 
     let managedQueue: ManagedQueue | undefined;
     for (const spec of plan.managed) {
-      // The config check (config/aws-checks.ts) made sure a configured password is long enough for ElastiCache.
+      // The config check (checks.ts) made sure a configured password is long enough for ElastiCache.
       managedQueue = new ManagedQueue(
         `${name}-${spec.name}`,
         {
@@ -130,42 +122,10 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
       groups.set(spec.name, managedQueue.securityGroup);
     }
 
-    const wired: IngressPlan[] = [];
-    for (const path of plan.ingress) {
-      new aws.vpc.SecurityGroupIngressRule(
-        `${name}-${path.from}-to-${path.to}-${path.port}`,
-        {
-          securityGroupId: groups.get(path.to)!.id,
-          referencedSecurityGroupId: groups.get(path.from)!.id,
-          ipProtocol: "tcp",
-          fromPort: path.port,
-          toPort: path.port,
-          description: securityGroupText(path.edges.join("; ")),
-        },
-        child,
-      );
-      wired.push(path);
-    }
+    const wired = ingressRules(name, plan.ingress, groups, child);
 
     // Private names: a Cloud Map A record per service others connect to (scheduled tasks resolve them too).
-    const discovered = new Map<ServiceName, aws.servicediscovery.Service>();
-    for (const task of plan.tasks) {
-      const owner = ownerOf(task);
-      if (!plan.ingress.some((path) => path.to === owner.name)) continue;
-      discovered.set(
-        owner.name,
-        new aws.servicediscovery.Service(
-          `${name}-${owner.name}`,
-          {
-            name: owner.name,
-            dnsConfig: { namespaceId: namespace.id, dnsRecords: [{ type: "A", ttl: 10 }], routingPolicy: "MULTIVALUE" },
-            healthCheckCustomConfig: { failureThreshold: 1 },
-            forceDestroy: true,
-          },
-          child,
-        ),
-      );
-    }
+    const discovered = privateNames(name, plan, namespace.id, child);
     const endpointOf = (ref: EndpointRef): pulumi.Output<string> => {
       const target = service(topology, ref.service);
       if (target.managed) return managedQueue!.endpoint;
@@ -175,7 +135,8 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
     // Backups: the stack's own bucket, or the configured s3:// URL; nothing else is reachable from AWS tasks.
     let store: BackupStore | undefined;
     let backupLocation: { bucketArn: pulumi.Output<string>; prefix: string; url: pulumi.Output<string> } | undefined;
-    if (plan.tasks.some((task) => task.containers.some((spec) => BACKUP_TARGET in spec.env))) {
+    const writers = new Set(backupWriters(topology));
+    if (plan.tasks.some((task) => task.containers.some((spec) => writers.has(spec)))) {
       if (topology.backupTarget.kind === "url") {
         const target = parseS3Url(topology.backupTarget.url);
         if (target instanceof Error) {
@@ -189,24 +150,20 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
     }
 
     const resolve = (value: EnvValue): pulumi.Output<string> =>
-      pulumi
-        .all(
-          resolveEnv<pulumi.Input<string>>(value, {
-            text: (text) => text,
-            secret: (ref) => secrets[ref.secret],
-            endpoint: endpointOf,
-            backupStore: () => {
-              if (!store) throw new Error("the topology refers to the platform's backup store, but backup.target is set");
-              return store.url;
-            },
-          }),
-        )
-        .apply((parts) => parts.join(""));
+      resolveTemplate(value, {
+        secret: (ref) => secrets[ref.secret],
+        endpoint: endpointOf,
+        backupStore: () => {
+          if (!store) throw new Error("the topology refers to the platform's backup store, but backup.target is set");
+          return store.url;
+        },
+      });
 
     const allContainers = plan.tasks.flatMap((task) => task.containers);
+    const secretPlan = planSecrets([...new Set(allContainers)]);
     const stored = new AwsSecrets(
       `${name}-secrets`,
-      { stack: topology.stack, entries: secretEntries(allContainers).map((entry) => ({ ...entry, value: pulumi.secret(resolve(entry.template)) })) },
+      { stack: topology.stack, entries: secretPlan.map((entry) => ({ ...entry, value: pulumi.secret(resolve(entry.template)) })) },
       components,
     );
     const images = new AwsImages(`${name}-images`, { images: allContainers.map((spec) => spec.image), repositoryPrefix: `mixstack-${slug}` }, components);
@@ -324,7 +281,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
           Condition: { StringEquals: { "elasticfilesystem:AccessPointArn": accessPoint.arn } },
         });
       }
-      if (backupLocation && task.containers.some((spec) => BACKUP_TARGET in spec.env)) taskStatements.push(...s3Statements(backupLocation));
+      if (backupLocation && task.containers.some((spec) => writers.has(spec))) taskStatements.push(...s3Statements(backupLocation));
 
       const dependsOn = unique(
         task.containers.flatMap((spec) => spec.dependsOn.filter((d) => d.condition === "healthy").map((d) => ready.get(d.service))),
@@ -347,7 +304,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
             secrets: Object.fromEntries(
               Object.entries(spec.env)
                 .filter(([, value]) => isSecretEnv(value))
-                .map(([key, value]) => [key, stored.secrets.get(templateSignature(value))!]),
+                .map(([key]) => [key, stored.secrets.get(secretFor(secretPlan, spec.name, key)!.id)!]),
             ),
           })),
           volumes,
@@ -403,7 +360,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
       );
       this.backupJob = pulumi
         .all([cluster.name, created.taskDefinition.arn, network.privateSubnetIds, groups.get(owner.name)!.id, created.logGroup.name])
-        .apply(([clusterName, taskDefinitionArn, subnets, securityGroup, logGroup]): BackupJob => ({
+        .apply(([clusterName, taskDefinitionArn, subnets, securityGroup, logGroup]): AwsBackupJob => ({
           platform: "aws",
           region,
           cluster: clusterName,
@@ -415,7 +372,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
           logStreamPrefix: LOG_STREAM_PREFIX,
         }));
     } else {
-      this.backupJob = pulumi.output<BackupJob | undefined>(undefined);
+      this.backupJob = pulumi.output<AwsBackupJob | undefined>(undefined);
     }
 
     const url = (serviceName: ServiceName): pulumi.Output<string> => {
@@ -424,9 +381,8 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
       const host = settings.hostnames[serviceName as keyof AwsConfig["hostnames"]];
       return pulumi.interpolate`${endpoint.endpoint.scheme}://${host ?? endpoint.endpoint.loadBalancer.dnsName}`;
     };
-    this.ingestUrl = url("ingest");
-    this.grafanaUrl = url("grafana");
-    this.backupTarget = backupLocation?.url ?? pulumi.output("none: the stack has no backup job (see notices)");
+    this.publicUrls = Object.fromEntries([...endpoints.keys()].map((serviceName) => [serviceName, url(serviceName)]));
+    this.backupTarget = scheduled && backupLocation ? backupLocation.url : pulumi.output(NO_BACKUP_TARGET);
     this.notices = pulumi.output(notices);
     this.summary = summarize({
       topology: topology.services,
@@ -439,8 +395,7 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
       images: images.images,
     });
     this.registerOutputs({
-      ingestUrl: this.ingestUrl,
-      grafanaUrl: this.grafanaUrl,
+      publicUrls: this.publicUrls,
       backupTarget: this.backupTarget,
       backupJob: this.backupJob,
       notices: this.notices,
@@ -460,10 +415,6 @@ function scratchGb(services: ServiceSpec[], task: TaskPlan): number {
   return Math.max(21, backups, data);
 }
 
-function ownerOf(task: TaskPlan): ServiceSpec {
-  return task.containers[task.containers.length - 1]!;
-}
-
 /** Read, write and delete under the backup prefix; list only that prefix. */
 function s3Statements(location: { bucketArn: pulumi.Output<string>; prefix: string }): PolicyStatement[] {
   const objects = location.prefix ? pulumi.interpolate`${location.bucketArn}/${location.prefix}/*` : pulumi.interpolate`${location.bucketArn}/*`;
@@ -476,15 +427,6 @@ function s3Statements(location: { bucketArn: pulumi.Output<string>; prefix: stri
     },
     { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], Resource: objects },
   ];
-}
-
-/** A stack name as DNS label and resource-name part: lowercase letters, digits and dashes. */
-export function stackSlug(stack: string): string {
-  const slug = stack
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-  return slug || "stack";
 }
 
 function unique<T>(values: T[]): T[] {

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AwsConfig } from "../../config/aws";
+import type { AwsConfig } from "./config";
 import { securityGroupText } from "./descriptions";
 
 export interface ManagedQueueArgs {

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AwsConfig } from "../../config/aws";
+import type { AwsConfig } from "./config";
 
 export interface AwsNetworkArgs {
   vpc: AwsConfig["vpc"];

@@ -1,4 +1,4 @@
-import type { AwsConfig } from "../../config/aws";
+import type { AwsConfig } from "./config";
 import { edgeLabel, port, service, startOrder, type ServiceName, type ServiceSpec, type Topology, type VolumeSpec } from "../topology";
 
 /**
@@ -111,4 +111,9 @@ function ingressPaths(topology: Topology, hosts: AwsPlan["hosts"]): IngressPlan[
     }
   }
   return [...paths.values()].sort((a, b) => `${a.from}${a.to}${a.port}`.localeCompare(`${b.from}${b.to}${b.port}`));
+}
+
+/** The service a task runs for: its last container (init containers come first). */
+export function ownerOf(task: TaskPlan): ServiceSpec {
+  return task.containers[task.containers.length - 1]!;
 }

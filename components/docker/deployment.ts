@@ -2,8 +2,10 @@ import { isIP } from "node:net";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { version } from "../../package.json";
-import type { DockerConfig } from "../../config/docker";
-import type { BackupJob, PlatformArgs, PlatformDeployment } from "../platform";
+import { publishedPorts, type DockerConfig } from "./config";
+import type { PlatformArgs, PlatformDeployment } from "../platform";
+import { deploymentSummary } from "../translate/summary";
+import type { DockerBackupJob } from "./backup-job";
 import {
   builds,
   edgeLabel,
@@ -32,10 +34,9 @@ const BACKUP_STORE_URL = "file:///backups";
  * service, volumes kept on destroy by default, and the in-stack backup scheduler.
  */
 export class DockerDeployment extends pulumi.ComponentResource implements PlatformDeployment {
-  readonly ingestUrl: pulumi.Output<string>;
-  readonly grafanaUrl: pulumi.Output<string>;
+  readonly publicUrls: Partial<Record<ServiceName, pulumi.Output<string>>>;
   readonly backupTarget: pulumi.Output<string>;
-  readonly backupJob: pulumi.Output<BackupJob>;
+  readonly backupJob: pulumi.Output<DockerBackupJob>;
   readonly summary: pulumi.Output<DeploymentSummary>;
   readonly notices: pulumi.Output<string[]>;
   readonly network: docker.Network;
@@ -62,13 +63,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
 
     // Built on the target engine; containers run the image ID, so every rebuild rolls out.
     const builtImages = new Map<BuildName, docker.Image>();
-    const imageOf = (spec: (typeof topology.services)[number]): pulumi.Input<string> => {
-      if (spec.image.kind === "pinned") {
-        const ref = spec.image.ref;
-        const pulled = new docker.RemoteImage(`${name}-${spec.name}-image`, { name: ref, keepLocally: true }, child());
-        return pulled.imageId;
-      }
-      const build = spec.image.build;
+    const builtImage = (build: BuildName): pulumi.Input<string> => {
       let image = builtImages.get(build);
       if (!image) {
         const { context, dockerfile } = builds[build];
@@ -85,6 +80,10 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
         builtImages.set(build, image);
       }
       return image.repoDigest;
+    };
+    const imageOf = (spec: ServiceSpec): pulumi.Input<string> => {
+      if (spec.image.kind === "build") return builtImage(spec.image.build);
+      return new docker.RemoteImage(`${name}-${spec.name}-image`, { name: spec.image.ref, keepLocally: true }, child()).imageId;
     };
 
     const storage: DockerStorage = settings.dataDir
@@ -118,7 +117,8 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
         `${name}-volume-owner`,
         {
           name: ownerName,
-          image: imageOf(service(topology, "bootstrap")),
+          // Our image: it has a shell and runs as root here (`user`).
+          image: builtImage("services"),
           user: "0:0",
           entrypoints: ["sh", "-c"],
           command: [ownershipScript(mounts)],
@@ -135,14 +135,13 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
       ownership.push(owner);
     }
 
-    const hostPorts: Partial<Record<ServiceName, Record<number, number>>> = {
-      ingest: { [port(service(topology, "ingest"), "http").port]: settings.ingestPort },
-      grafana: { [port(service(topology, "grafana"), "http").port]: settings.grafanaPort },
-    };
+    // Each public port on the host: where the section says (docker.ingestPort, ...), else on its container port.
+    const published = publishedPorts(settings);
+    const hostPorts = (spec: ServiceSpec): Record<number, number> =>
+      Object.fromEntries(spec.ports.filter((p) => p.public).map((p, index) => [p.port, (index === 0 ? published[spec.name]?.hostPort : undefined) ?? p.port]));
 
     const created: Partial<Record<ServiceName, DockerService>> = {};
     const edges: string[] = [];
-    const ingestTls = service(topology, "ingest").tls;
     for (const declared of startOrder(topology)) {
       // No scheduler service on Docker: the backup job runs as its in-stack scheduler container.
       const spec = inStackForm(declared);
@@ -165,9 +164,9 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
           volumeName: (volume) => names.volume(spec.name, volume),
           networkName: this.network.name,
           storage,
-          hostPorts: hostPorts[spec.name] ?? {},
+          hostPorts: hostPorts(spec),
           files: tlsFiles(spec, settings),
-          settings: spec.name === "grafana" ? { ...settings, bindAddress: settings.grafanaBindAddress ?? settings.bindAddress } : settings,
+          settings: { ...settings, bindAddress: published[spec.name]?.address ?? settings.bindAddress },
           labels: {
             ...labels,
             "mixstack.service": spec.name,
@@ -188,45 +187,47 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     this.services = created;
 
     const host = isIP(settings.publicHost) === 6 ? `[${settings.publicHost}]` : settings.publicHost;
-    const url = (scheme: string, hostPort: number) => `${scheme}://${host}:${hostPort}`;
-    this.ingestUrl = pulumi.output(url(ingestTls ? "https" : "http", settings.ingestPort));
-    // Grafana has no certificate of ours: a reverse proxy in front is the way to HTTPS (docs/deploy.md).
-    this.grafanaUrl = pulumi.output(url("http", settings.grafanaPort));
-    const backups = service(topology, "backup").volumes.find((v) => v.purpose === "backups");
+    // A service serving HTTPS itself has `tls`; Grafana has no certificate of ours: a reverse proxy in front is the way to HTTPS (docs/deploy.md).
+    this.publicUrls = Object.fromEntries(
+      topology.services.flatMap((spec) => {
+        const first = spec.ports.find((p) => p.public);
+        return first ? [[spec.name, pulumi.output(`${spec.tls ? "https" : "http"}://${host}:${hostPorts(spec)[first.port]}`)]] : [];
+      }),
+    );
+    // The backups volume of the job that writes backups, as the host sees it.
+    const writer = topology.services.find((spec) => spec.volumes.some((v) => v.purpose === "backups"));
+    const backups = writer?.volumes.find((v) => v.purpose === "backups");
     this.backupTarget = pulumi.output(
       topology.backupTarget.kind === "url"
         ? topology.backupTarget.url
-        : storage.kind === "hostDirectories" && backups
-          ? `file://${hostPathFor(storage.dataDir, service(topology, "backup"), backups)}`
-          : `docker-volume://${names.volume("backup", backups?.name ?? "backups")}`,
+        : storage.kind === "hostDirectories" && writer && backups
+          ? `file://${hostPathFor(storage.dataDir, writer, backups)}`
+          : `docker-volume://${names.volume(writer?.name ?? "backup", backups?.name ?? "backups")}`,
     );
-    this.backupJob = pulumi.output<BackupJob>({
+    this.backupJob = pulumi.output<DockerBackupJob>({
       platform: "docker",
       // Empty: the Docker CLI's default engine (DOCKER_HOST or the local socket), as the provider used.
       dockerHost: settings.host ?? "",
       network: names.network,
-      container: names.container("backup"),
+      container: names.container(writer?.name ?? "backup"),
     });
-    this.summary = pulumi.output({
-      services: topology.services
-        .filter((spec) => created[spec.name])
-        .map((spec) => {
-          const deployed = created[spec.name]!;
-          return {
+    this.summary = pulumi.output(
+      deploymentSummary(
+        topology.services
+          .filter((spec) => created[spec.name])
+          .map((spec) => ({
             name: spec.name,
             kind: spec.kind,
             image: imageLabel(spec.image),
-            publicPorts: [...deployed.publishedPorts].sort((a, b) => a - b),
-            volumes: [...deployed.persistentPaths].sort(),
+            publicPorts: created[spec.name]!.publishedPorts,
+            volumes: created[spec.name]!.persistentPaths,
             command: spec.command ?? [],
-          };
-        })
-        .sort((a, b) => a.name.localeCompare(b.name)),
-      edges: [...new Set(edges)].sort(),
-    });
+          })),
+        edges,
+      ),
+    );
     this.registerOutputs({
-      ingestUrl: this.ingestUrl,
-      grafanaUrl: this.grafanaUrl,
+      publicUrls: this.publicUrls,
       backupTarget: this.backupTarget,
       backupJob: this.backupJob,
       notices: this.notices,

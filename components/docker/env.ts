@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { SecretOutputs } from "../secrets";
-import { port, resolveEnv, service, type Edge, type ServiceSpec, type Topology } from "../topology";
+import { port, service, type Edge, type ServiceSpec, type Topology } from "../topology";
+import { resolveTemplate } from "../translate/env";
 
 export interface DockerEnv {
   /** `KEY=value` entries; a Pulumi secret as a whole when any value contains a secret. */
@@ -17,8 +18,7 @@ export interface DockerEnv {
 export function dockerEnv(spec: ServiceSpec, topology: Topology, secrets: SecretOutputs, backupStoreUrl: string): DockerEnv {
   const endpoints: DockerEnv["endpoints"] = [];
   const entries = Object.entries(spec.env).map(([key, value]) => {
-    const parts = resolveEnv<pulumi.Input<string>>(value, {
-      text: (text) => text,
+    const resolved = resolveTemplate(value, {
       secret: (ref) => secrets[ref.secret],
       endpoint: (ref) => {
         const address = `${ref.service}:${port(service(topology, ref.service), ref.port).port}`;
@@ -27,7 +27,7 @@ export function dockerEnv(spec: ServiceSpec, topology: Topology, secrets: Secret
       },
       backupStore: () => backupStoreUrl,
     });
-    return pulumi.all(parts).apply((resolved) => `${key}=${resolved.join("")}`);
+    return pulumi.interpolate`${key}=${resolved}`;
   });
   return { envs: pulumi.all(entries), endpoints };
 }

@@ -1,6 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { DockerConfig } from "../../config/docker";
+import type { DockerConfig } from "./config";
 import type { ServiceSpec } from "../topology";
 import { hostPathFor, seconds } from "./names";
 

@@ -2,8 +2,12 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { version } from "../../package.json";
-import type { GcpConfig } from "../../config/gcp";
-import type { BackupJob, PlatformArgs, PlatformDeployment } from "../platform";
+import type { GcpConfig } from "./config";
+import type { PlatformArgs, PlatformDeployment } from "../platform";
+import { backupWriters, NO_BACKUP_TARGET, resolveTemplate, type EnvResolvers } from "../translate/env";
+import { planSecrets, secretFor } from "../translate/secrets";
+import { deploymentSummary } from "../translate/summary";
+import type { GcpBackupJob } from "./backup-job";
 import {
   edgeLabel,
   port,
@@ -21,7 +25,7 @@ import { enableApis, requiredApis } from "./apis";
 import { BackupBucket } from "./backup-bucket";
 import type { CloudInitPlan, VmUnit } from "./cloud-init";
 import { CloudRunWorkload, type CloudRunEnv } from "./cloud-run";
-import { plainEnv, platformSetEnv, resolveTemplate, type GcpEnvResolvers } from "./env";
+import { plainEnv, platformSetEnv } from "./env";
 import { isDigestRef, mirroredRef } from "./image-refs";
 import { ManagedQueue } from "./managed-queue";
 import { gcpNamePrefix, gcpNames, labelValue } from "./names";
@@ -29,7 +33,6 @@ import { GcpNetwork } from "./network";
 import { planFirewall, planNetwork, subnetOf } from "./network-plan";
 import { GcpRegistry } from "./registry";
 import { placeServices, serverlessServices, vmServices, type GcpHome } from "./placement";
-import { planSecrets, secretFor } from "./secret-plan";
 import { GcpSecrets } from "./secrets";
 import { GcpStateVm, type StateDisk } from "./state-vm";
 
@@ -48,10 +51,9 @@ export const CA_DIR = "/etc/mixstack/ca";
  * GCS bucket run by Cloud Scheduler.
  */
 export class GcpDeployment extends pulumi.ComponentResource implements PlatformDeployment {
-  readonly ingestUrl: pulumi.Output<string>;
-  readonly grafanaUrl: pulumi.Output<string>;
+  readonly publicUrls: Partial<Record<ServiceName, pulumi.Output<string>>>;
   readonly backupTarget: pulumi.Output<string>;
-  readonly backupJob: pulumi.Output<BackupJob | undefined>;
+  readonly backupJob: pulumi.Output<GcpBackupJob | undefined>;
   readonly notices: pulumi.Output<string[]>;
   readonly summary: pulumi.Output<DeploymentSummary>;
   readonly network: GcpNetwork;
@@ -127,7 +129,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
         : pulumi.output(homeOf(spec.name) === "vm" && registry.mirrorPath ? mirroredRef(spec.image.ref, registry.mirrorPath) : spec.image.ref);
 
     // Backups: the platform's store is a GCS bucket, written only by the services that reference it.
-    const storeUsers = deployed.filter((spec) => Object.values(spec.env).some((value) => references(value).some((ref) => ref.kind === "backupStore")));
+    const storeUsers = backupWriters(topology).filter((spec) => deployed.includes(spec));
     const bucket =
       topology.backupTarget.kind === "platform" && storeUsers.length > 0
         ? new BackupBucket(
@@ -178,7 +180,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
         ? template.map((part) => (typeof part !== "string" && part.kind === "secret" ? "" : part))
         : template;
 
-    const resolvers: GcpEnvResolvers = {
+    const resolvers: EnvResolvers = {
       endpoint: (ref) => {
         const containerPort = port(service(topology, ref.service), ref.port).port;
         const home = homeOf(ref.service);
@@ -194,7 +196,7 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
     };
 
     // Secret Manager: one secret per secret-bearing template, readable by its consumers only.
-    const secretPlan = planSecrets(topology, (serviceName) => homeOf(serviceName) !== "managed");
+    const secretPlan = planSecrets(deployed);
     const stored = new GcpSecrets(
       `${name}-secrets`,
       { names, project, region, plan: secretPlan, value: (planned) => resolveTemplate(withoutManagedCredentials(planned.template), resolvers), identityOf, labels },
@@ -346,14 +348,16 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
     this.workloads = workloads;
 
     // Outputs of docs/contracts.md.
-    this.ingestUrl = workloads.ingest?.url ?? pulumi.output("");
-    this.grafanaUrl = workloads.grafana?.url ?? pulumi.output("");
-    this.backupTarget = topology.backupTarget.kind === "url" ? pulumi.output(topology.backupTarget.url) : (bucket?.url ?? pulumi.output(""));
-    const backupWorkload = workloads.backup;
+    this.publicUrls = Object.fromEntries(
+      Object.entries(workloads).flatMap(([serviceName, workload]) => (workload!.publicPorts.length > 0 && workload!.url ? [[serviceName, workload!.url]] : [])),
+    );
+    // The job that writes backups (its `BACKUP_TARGET`), scheduled by Cloud Scheduler.
+    const backupWorkload = backupWriters(topology).map((spec) => workloads[spec.name]).find((workload) => workload?.job);
+    this.backupTarget = !backupWorkload ? pulumi.output(NO_BACKUP_TARGET) : topology.backupTarget.kind === "url" ? pulumi.output(topology.backupTarget.url) : bucket!.url;
     // No backup job with an external InfluxDB (the topology's notices say so).
     this.backupJob = backupWorkload?.job
-      ? backupWorkload.job.name.apply((job): BackupJob | undefined => ({ platform: "gcp", project, region, job: job! }))
-      : pulumi.output<BackupJob | undefined>(undefined);
+      ? backupWorkload.job.name.apply((job): GcpBackupJob | undefined => ({ platform: "gcp", project, region, job: job! }))
+      : pulumi.output<GcpBackupJob | undefined>(undefined);
     this.notices = pulumi.output([
       ...topology.notices,
       ...[...managed].map(
@@ -384,35 +388,32 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
     this.summary = pulumi.all([unitsDeployed, labelsByRef, containersDeployed]).apply(([plan, pairs, containers]): DeploymentSummary => {
       const labels = new Map(pairs);
       const labelOf = (ref: string) => labels.get(ref) ?? `unknown:${ref}`;
-      return {
-        services: topology.services
-          .flatMap((spec): DeploymentSummary["services"] => {
+      return deploymentSummary(
+        topology.services.flatMap((spec): DeploymentSummary["services"] => {
             const unit = plan?.units.find((u) => u.service === spec.name);
             const workload = workloads[spec.name];
             const container = containers.find((c) => c.service === spec.name);
             if (unit) {
-              return [{ name: spec.name, kind: spec.kind, image: labelOf(unit.image), publicPorts: [], volumes: unit.mounts.map((m) => m.containerPath).sort(), command: unit.command ?? [] }];
+              return [{ name: spec.name, kind: spec.kind, image: labelOf(unit.image), publicPorts: [], volumes: unit.mounts.map((m) => m.containerPath), command: unit.command ?? [] }];
             }
             if (workload && container) {
               // A backups volume is replaced by the bucket the service is told to write to (docs/topology.md).
               const bucketVolumes = bucket && storeUsers.includes(spec) ? spec.volumes.filter((v) => v.purpose === "backups").map((v) => v.path) : [];
               return [
-                { name: spec.name, kind: spec.kind, image: labelOf(container.image), publicPorts: [...workload.publicPorts].sort((a, b) => a - b), volumes: bucketVolumes.sort(), command: container.args },
+                { name: spec.name, kind: spec.kind, image: labelOf(container.image), publicPorts: [...workload.publicPorts], volumes: bucketVolumes, command: container.args },
               ];
             }
             if (managedResources.has(spec.name)) {
               return [{ name: spec.name, kind: spec.kind, image: serviceImageLabel(spec), publicPorts: [], volumes: [], command: [] }];
             }
             return [];
-          })
-          .sort((a, b) => a.name.localeCompare(b.name)),
-        edges: [...new Set([...edges, ...vmLocalEdges])].sort(),
-      };
+        }),
+        [...edges, ...vmLocalEdges],
+      );
     });
 
     this.registerOutputs({
-      ingestUrl: this.ingestUrl,
-      grafanaUrl: this.grafanaUrl,
+      publicUrls: this.publicUrls,
       backupTarget: this.backupTarget,
       backupJob: this.backupJob,
       notices: this.notices,

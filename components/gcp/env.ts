@@ -1,27 +1,13 @@
-import * as pulumi from "@pulumi/pulumi";
-import { isSecretEnv, resolveEnv, type EndpointRef, type EnvValue, type SecretRef, type ServiceSpec } from "../topology";
+import type * as pulumi from "@pulumi/pulumi";
+import { isSecretEnv, type ServiceSpec } from "../topology";
+import { resolveTemplate, type EnvResolvers } from "../translate/env";
 
 /**
- * Resolving the topology's env templates on GCP: an endpoint is the VM's private address (or the
- * managed endpoint) with the container port, a secret the stack secret's value, the backup store
- * the bucket's `gs://` URL. Secret-bearing variables never come out of here as plain values: they
- * are resolved only to be stored in Secret Manager (`secrets.ts`).
+ * Resolving the topology's env templates on GCP (translate/env.ts): an endpoint is the VM's private
+ * address (or the managed endpoint) with the container port, a secret the stack secret's value,
+ * the backup store the bucket's `gs://` URL. Secret-bearing variables never come out of here as
+ * plain values: they are resolved only to be stored in Secret Manager (`secrets.ts`).
  */
-export interface GcpEnvResolvers {
-  endpoint(ref: EndpointRef): pulumi.Input<string>;
-  secret(ref: SecretRef): pulumi.Input<string>;
-  backupStore(): pulumi.Input<string>;
-}
-
-export function resolveTemplate(template: EnvValue, resolvers: GcpEnvResolvers): pulumi.Output<string> {
-  const parts = resolveEnv<pulumi.Input<string>>(template, {
-    text: (text) => text,
-    secret: (ref) => resolvers.secret(ref),
-    endpoint: (ref) => resolvers.endpoint(ref),
-    backupStore: () => resolvers.backupStore(),
-  });
-  return pulumi.all(parts).apply((resolved) => resolved.join(""));
-}
 
 /**
  * Cloud Run sets `PORT` itself (to the container port) and refuses it in the env: a service's `PORT`
@@ -42,7 +28,7 @@ export function platformSetEnv(spec: ServiceSpec): Set<string> {
 }
 
 /** The plain (non-secret) variables of a service, resolved, in the order of its env. */
-export function plainEnv(spec: ServiceSpec, resolvers: GcpEnvResolvers, skip: ReadonlySet<string> = new Set()): Array<[string, pulumi.Output<string>]> {
+export function plainEnv(spec: ServiceSpec, resolvers: EnvResolvers, skip: ReadonlySet<string> = new Set()): Array<[string, pulumi.Output<string>]> {
   return Object.entries(spec.env)
     .filter(([name, template]) => !isSecretEnv(template) && !skip.has(name))
     .map(([name, template]) => [name, resolveTemplate(template, resolvers)]);

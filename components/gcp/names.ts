@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { slug } from "../translate/names";
 
 /**
  * Names of the stack's resources on GCP, all derived from one prefix. The prefix is at most 20
@@ -11,11 +12,12 @@ export const MAX_PREFIX = 20;
 /** `mixstack-<stack>` when it fits, else a shortened form with a hash of the stack name (stable). */
 export function gcpNamePrefix(stack: string, given?: string): string {
   if (given) return given;
-  const slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "stack";
-  const full = `mixstack-${slug}`;
+  // The stack slug with runs of dashes made one (shorter, within the 20 characters).
+  const short = slug(stack).replace(/-{2,}/g, "-");
+  const full = `mixstack-${short}`;
   if (full.length <= MAX_PREFIX) return full;
   const hash = createHash("sha256").update(stack).digest("hex").slice(0, 4);
-  return `mx-${slug.slice(0, MAX_PREFIX - 8).replace(/-+$/, "")}-${hash}`;
+  return `mx-${short.slice(0, MAX_PREFIX - 8).replace(/-+$/, "")}-${hash}`;
 }
 
 export interface GcpNames {

@@ -2,7 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName } from "../topology";
 import type { GcpNames } from "./names";
-import type { PlannedSecret } from "./secret-plan";
+import type { PlannedSecret } from "../translate/secrets";
 
 export interface GcpSecretsArgs {
   names: GcpNames;

@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { GcpConfig } from "../../config/gcp";
+import type { GcpConfig } from "./config";
 import { renderCloudInit, type CloudInitPlan } from "./cloud-init";
 import type { GcpNames } from "./names";
 

@@ -1,5 +1,19 @@
 import { z } from "zod";
 
+/**
+ * The variables of a service's environment schema, each given as a `Value`: a string where a
+ * process is started (the dev harness, tests), an env template in the topology. Variables the
+ * schema requires are required, the others optional, and no other name is accepted: renaming or
+ * removing a variable in the schema fails type-checking wherever it is set.
+ */
+export type EnvFor<Schema extends z.ZodObject, Value = string> = {
+  [K in RequiredKeys<z.input<Schema>>]: Value;
+} & {
+  [K in Exclude<keyof z.input<Schema>, RequiredKeys<z.input<Schema>>>]?: Value;
+};
+
+type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
+
 /** Thrown for a bad environment variable; the message names the variable and the command. */
 export class SettingsError extends Error {}
 
@@ -27,6 +41,23 @@ export function readSettings<Shape extends z.ZodRawShape>(
   throw new SettingsError(`mixstack ${command}: invalid environment\n${problems.join("\n")}`);
 }
 
+/**
+ * A command's start: `read` validates its environment and `run` does the work with the result. A
+ * bad environment prints what is wrong and exits 2, the same for every command.
+ */
+export async function withSettings<S>(read: () => S, run: (settings: S) => Promise<number | void> | number | void): Promise<number> {
+  let settings: S;
+  try {
+    settings = read();
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  const code = await run(settings);
+  return typeof code === "number" ? code : 0;
+}
+
 function redact(key: string, value: string): string {
   return /PASSWORD|SECRET|TOKEN|KEY/.test(key) ? "[redacted]" : value;
 }
@@ -36,6 +67,8 @@ export const env = {
   port: (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback),
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
   url: () => z.string().url({ message: "expected a URL" }),
+  /** `REDIS_URL` of every service: the queue, with its password (`redis://:password@host:port`), TLS with `rediss://`. */
+  redisUrl: () => z.string().regex(/^rediss?:\/\/\S+$/, { message: "expected redis://host:port or rediss://host:port" }),
   list: (fallback: string[] = []) =>
     z
       .string()

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Command } from "../core/command";
+import { stopSignal } from "../core/signals";
 import { startPipeline, type Pipeline } from "./pipeline";
 
 const usage = [
@@ -22,7 +23,7 @@ function port(value: string | undefined, flag: string): number | undefined {
 export function describePipeline(pipeline: Pipeline, dir: string): string {
   const lines = ["mixstack dev is running; Ctrl-C stops everything.", ""];
   if (pipeline.ingestUrl) lines.push(`  ingest     ${pipeline.ingestUrl}   (token ${pipeline.token}, API secret ${pipeline.apiSecret})`);
-  else lines.push("  ingest     not part of this build: write entries to the stream yourself");
+  else lines.push("  ingest     not started: write entries to the stream yourself");
   if (pipeline.ingestMetricsUrl) lines.push(`             ${pipeline.ingestMetricsUrl}/metrics`);
   lines.push(`  redis      ${pipeline.redis.url}`);
   lines.push(`  influxdb   ${pipeline.influx.url}   (database ${pipeline.database})`);
@@ -84,19 +85,15 @@ export const devCommand: Command = {
       process.stderr.write(`mixstack dev: ${(error as Error).message}\n`);
       return 2;
     }
+    // Listening before the start: Ctrl-C while the processes come up stops them once they are up.
     let stopping = false;
-    const stopSignal = new Promise<void>((resolveStop) => {
-      const onSignal = () => {
-        stopping = true;
-        resolveStop();
-      };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
+    const stopped = stopSignal().then(() => {
+      stopping = true;
     });
     const pipeline = await startPipeline(options);
     if (!stopping) {
       process.stdout.write(describePipeline(pipeline, dir));
-      await stopSignal;
+      await stopped;
     }
     process.stdout.write("stopping...\n");
     await pipeline.stop();

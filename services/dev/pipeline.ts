@@ -1,7 +1,10 @@
 import { join } from "node:path";
 import pino from "pino";
-import { serviceCommands } from "../main";
-import { bootstrapInflux } from "../worker/bootstrap";
+import type { EnvFor } from "../core/settings";
+import type { ingestEnvironment } from "../ingest/settings";
+import { bootstrapInflux, readBootstrapSettings, type bootstrapEnvironment } from "../worker/bootstrap";
+// Aliased: `workerEnvironment` is also the pipeline's field of the process env.
+import type { workerEnvironment as workerSchema } from "../worker/settings";
 import {
   freePort,
   startInfluxd,
@@ -16,7 +19,8 @@ import {
 /**
  * The whole pipeline on one machine, natively: `redis-server`, `influxd`, bootstrap, ingest and
  * worker(s), on loopback. `mixstack dev`, the integration tests and the benchmarks all start it
- * through here, so that they exercise the same wiring.
+ * through here, so that they exercise the same wiring. The env of each service is typed by that
+ * service's schema (`EnvFor`), as the topology's is: the harness cannot drift from the contract.
  */
 
 export interface PipelineOptions {
@@ -34,7 +38,7 @@ export interface PipelineOptions {
   /** Run InfluxDB with authentication; bootstrap then creates admin, writer and reader users. */
   authEnabled?: boolean;
   workers?: number;
-  /** Start ingest (when this build has it); default true. */
+  /** Start ingest; default true. */
   ingest?: boolean;
   /** Extra environment for every worker (e.g. a short WORKER_CLAIM_IDLE_MS in tests). */
   workerEnv?: NodeJS.ProcessEnv;
@@ -74,11 +78,6 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
-/** True when this build registers `mixstack ingest` (it is developed on its own branch). */
-export function ingestAvailable(): boolean {
-  return "ingest" in serviceCommands;
-}
-
 async function httpOk(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -114,34 +113,32 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           reader: { username: "grafana", password: "dev-reader-password" },
         }
       : {};
-    await bootstrapInflux(
-      {
-        INFLUX_URL: influx.url,
-        INFLUX_DB: database,
-        INFLUX_USER: credentials.admin?.username,
-        INFLUX_PASSWORD: credentials.admin?.password,
-        INFLUX_WRITER_USER: credentials.writer?.username,
-        INFLUX_WRITER_PASSWORD: credentials.writer?.password,
-        INFLUX_READER_USER: credentials.reader?.username,
-        INFLUX_READER_PASSWORD: credentials.reader?.password,
-        INFLUX_RETENTION: "INF",
-        BOOTSTRAP_WAIT_S: 30,
-        // The native influxd runs without a monitor store: there will be no _internal to wait for.
-        BOOTSTRAP_INTERNAL_WAIT_S: 0,
-        LOG_LEVEL: "silent",
-      },
-      pino({ level: "silent" }),
-    );
+    const bootstrapEnv: EnvFor<typeof bootstrapEnvironment> = {
+      INFLUX_URL: influx.url,
+      INFLUX_DB: database,
+      INFLUX_USER: credentials.admin?.username,
+      INFLUX_PASSWORD: credentials.admin?.password,
+      INFLUX_WRITER_USER: credentials.writer?.username,
+      INFLUX_WRITER_PASSWORD: credentials.writer?.password,
+      INFLUX_READER_USER: credentials.reader?.username,
+      INFLUX_READER_PASSWORD: credentials.reader?.password,
+      INFLUX_RETENTION: "INF",
+      BOOTSTRAP_WAIT_S: "30",
+      // The native influxd runs without a monitor store: there will be no _internal to wait for.
+      BOOTSTRAP_INTERNAL_WAIT_S: "0",
+      LOG_LEVEL: "silent",
+    };
+    await bootstrapInflux(readBootstrapSettings(bootstrapEnv), pino({ level: "silent" }));
 
-    const workerEnvironment: NodeJS.ProcessEnv = {
+    const workerEnv: EnvFor<typeof workerSchema> = {
       REDIS_URL: redis.url,
       INFLUX_URL: influx.url,
       INFLUX_DB: database,
       INFLUX_USER: credentials.writer?.username ?? "",
       INFLUX_PASSWORD: credentials.writer?.password ?? "",
       LOG_LEVEL: logLevel,
-      ...options.workerEnv,
     };
+    const workerEnvironment: NodeJS.ProcessEnv = { ...workerEnv, ...options.workerEnv };
     const workers: ManagedProcess[] = [];
     const workerMetricsUrls: string[] = [];
     let workerNumber = 0;
@@ -151,7 +148,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       const metricsUrl = `http://127.0.0.1:${metricsPort}`;
       const worker = await startServiceProcess({
         command: "worker",
-        env: { ...workerEnvironment, METRICS_PORT: String(metricsPort), WORKER_CONSUMER: `dev-worker-${workerNumber}`, ...extraEnv },
+        env: { ...workerEnvironment, ...({ METRICS_PORT: String(metricsPort), WORKER_CONSUMER: `dev-worker-${workerNumber}` } satisfies Partial<EnvFor<typeof workerSchema>>), ...extraEnv },
         ready: () => waitFor(`worker metrics on ${metricsPort}`, () => httpOk(`${metricsUrl}/healthz`), { timeoutMs: 60_000 }).then(() => undefined),
       });
       register(worker);
@@ -163,25 +160,25 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     let ingest: ManagedProcess | undefined;
     let ingestUrl: string | undefined;
     let ingestMetricsUrl: string | undefined;
-    if (options.ingest !== false && ingestAvailable()) {
+    if (options.ingest !== false) {
       const port = options.ingestPort ?? (await freePort());
       const ingestMetricsPort = await freePort();
       ingestUrl = `http://127.0.0.1:${port}`;
       ingestMetricsUrl = `http://127.0.0.1:${ingestMetricsPort}`;
       const readyUrl = `${ingestUrl}/readyz`;
+      const ingestEnv: EnvFor<typeof ingestEnvironment> = {
+        PORT: String(port),
+        METRICS_PORT: String(ingestMetricsPort),
+        MIXSTACK_LISTEN_HOST: "127.0.0.1",
+        REDIS_URL: redis.url,
+        MIXSTACK_TOKEN: token,
+        MIXSTACK_API_SECRET: apiSecret,
+        LOG_LEVEL: logLevel,
+      };
       ingest = register(
         await startServiceProcess({
           command: "ingest",
-          env: {
-            PORT: String(port),
-            METRICS_PORT: String(ingestMetricsPort),
-            MIXSTACK_LISTEN_HOST: "127.0.0.1",
-            REDIS_URL: redis.url,
-            MIXSTACK_TOKEN: token,
-            MIXSTACK_API_SECRET: apiSecret,
-            LOG_LEVEL: logLevel,
-            ...options.ingestEnv,
-          },
+          env: { ...ingestEnv, ...options.ingestEnv },
           ready: () => waitFor(`ingest on ${port}`, () => httpOk(readyUrl), { timeoutMs: 60_000 }).then(() => undefined),
         }),
       );

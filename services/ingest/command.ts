@@ -1,6 +1,7 @@
 import type { Command } from "../core/command";
 import { createLogger } from "../core/log";
-import { SettingsError } from "../core/settings";
+import { withSettings } from "../core/settings";
+import { stopSignal } from "../core/signals";
 import { startIngest } from "./service";
 import { readIngestSettings } from "./settings";
 
@@ -8,26 +9,13 @@ import { readIngestSettings } from "./settings";
 export const ingestCommand: Command = {
   summary: "the Mixpanel-compatible ingestion API (/track, /engage, /groups, /import)",
   usage: "usage: mixstack ingest\n\nConfigured by environment variables; see docs/ingest.md.",
-  async run() {
-    let settings;
-    try {
-      settings = readIngestSettings();
-    } catch (error) {
-      if (error instanceof SettingsError) {
-        process.stderr.write(`${error.message}\n`);
-        return 2;
-      }
-      throw error;
-    }
-    const log = createLogger("ingest", settings.logLevel);
-    const ingest = await startIngest(settings, log, { defaultMetrics: true });
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once("SIGTERM", () => resolve("SIGTERM"));
-      process.once("SIGINT", () => resolve("SIGINT"));
-    });
-    log.info({ signal, graceMs: settings.shutdownGraceMs }, "draining");
-    const { drained } = await ingest.stop();
-    log.info({ drained }, "stopped");
-    return 0;
-  },
+  run: () =>
+    withSettings(readIngestSettings, async (settings) => {
+      const log = createLogger("ingest", settings.LOG_LEVEL);
+      const ingest = await startIngest(settings, log, { defaultMetrics: true });
+      const signal = await stopSignal();
+      log.info({ signal, graceMs: settings.MIXSTACK_SHUTDOWN_GRACE_MS }, "draining");
+      const { drained } = await ingest.stop();
+      log.info({ drained }, "stopped");
+    }),
 };

@@ -1,6 +1,7 @@
-import { createClient, ErrorReply, TimeoutError } from "redis";
+import { ErrorReply, TimeoutError } from "redis";
 import { encodeEntry, redisKeys, type QueueEntry } from "../core/queue";
 import type { Logger } from "../core/log";
+import { createRedisClient, redactUrl } from "../core/redis";
 
 /**
  * Writes stream entries with XADD, the one place ingest talks to Redis. A write either succeeds or
@@ -48,11 +49,6 @@ export interface RedisQueueOptions {
  */
 export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
-/** Reconnect quickly at first, then every second: a restarted Redis is used again within ~1 s. */
-function reconnectDelay(retries: number): number {
-  return Math.min(50 * 2 ** retries, 1_000);
-}
-
 export class RedisQueueWriter implements QueueWriter {
   private readonly client;
   private length: number | undefined;
@@ -69,13 +65,12 @@ export class RedisQueueWriter implements QueueWriter {
   private stalled = false;
 
   constructor(private readonly options: RedisQueueOptions) {
-    this.client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      // node-redis' own command timeout (5 s by default) costs an AbortSignal per command and stops
-      // counting once a command is sent; `deadline` below replaces it.
-      commandOptions: { timeout: 0 },
-      socket: { reconnectStrategy: reconnectDelay, connectTimeout: Math.max(options.timeoutMs, 1_000) },
+    this.client = createRedisClient(options.url, {
+      // `deadline` below replaces node-redis' own command timeout (5 s by default).
+      callerDeadlines: true,
+      // Reconnect quickly at first, then every second: a restarted Redis is used again within ~1 s.
+      reconnect: { kind: "forever", firstDelayMs: 50, maxDelayMs: 1_000 },
+      connectTimeoutMs: Math.max(options.timeoutMs, 1_000),
     });
     this.client.on("ready", () => {
       if (this.down || this.length === undefined) options.log.info({ redis: redactUrl(options.url) }, "queue connected");
@@ -191,8 +186,4 @@ export class RedisQueueWriter implements QueueWriter {
       }
     }
   }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
 }

@@ -40,14 +40,14 @@ export class IngestServer {
 
   constructor(private readonly options: IngestServerOptions) {
     const { settings } = options;
-    const serverOptions = { maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: settings.keepAliveTimeoutMs };
+    const serverOptions = { maxHeaderSize: settings.MIXSTACK_MAX_HEADER_BYTES, keepAliveTimeout: settings.MIXSTACK_KEEP_ALIVE_TIMEOUT_MS };
     const handler = (request: IncomingMessage, response: ServerResponse) => this.handle(request, response);
     this.server = settings.tls
       ? createHttpsServer({ ...serverOptions, cert: settings.tls.cert, key: settings.tls.key }, handler)
       : createHttpServer(serverOptions, handler);
-    this.server.keepAliveTimeout = settings.keepAliveTimeoutMs;
-    this.server.requestTimeout = settings.requestTimeoutMs;
-    this.server.headersTimeout = Math.min(60_000, settings.requestTimeoutMs);
+    this.server.keepAliveTimeout = settings.MIXSTACK_KEEP_ALIVE_TIMEOUT_MS;
+    this.server.requestTimeout = settings.MIXSTACK_REQUEST_TIMEOUT_MS;
+    this.server.headersTimeout = Math.min(60_000, settings.MIXSTACK_REQUEST_TIMEOUT_MS);
     this.server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => this.clientError(error, socket));
   }
 
@@ -103,7 +103,7 @@ export class IngestServer {
   private async route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = request.url ?? "/";
     const mark = url.indexOf("?");
-    const route = matchRoute(mark === -1 ? url : url.slice(0, mark), this.options.settings.pathPrefix);
+    const route = matchRoute(mark === -1 ? url : url.slice(0, mark), this.options.settings.MIXSTACK_PATH_PREFIX);
     if (request.method === "OPTIONS") {
       response.writeHead(204, { ...preflightHeaders(request.headers), "Content-Length": "0", ...this.connectionHeader() });
       response.end();
@@ -194,7 +194,7 @@ export class IngestServer {
     const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
     const status = tooLarge ? 431 : 400;
     const body = tooLarge
-      ? `request line and headers exceed the limit of ${this.options.settings.maxHeaderBytes} bytes`
+      ? `request line and headers exceed the limit of ${this.options.settings.MIXSTACK_MAX_HEADER_BYTES} bytes`
       : "malformed HTTP request";
     const reason = tooLarge ? "Request Header Fields Too Large" : "Bad Request";
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);

@@ -22,12 +22,12 @@ export interface RunningIngest {
 }
 
 export async function startIngest(settings: IngestSettings, log: Logger, options: { defaultMetrics?: boolean } = {}): Promise<RunningIngest> {
-  const lookup = settings.geoip ? loadGeoLookup() : noGeolocation;
+  const lookup = settings.MIXSTACK_GEOIP ? loadGeoLookup() : noGeolocation;
   const metrics = new IngestMetrics({ defaultMetrics: options.defaultMetrics });
   const queue = new RedisQueueWriter({
-    url: settings.redisUrl,
-    timeoutMs: settings.queueTimeoutMs,
-    maxStreamLength: settings.maxStreamLength,
+    url: settings.REDIS_URL,
+    timeoutMs: settings.MIXSTACK_QUEUE_TIMEOUT_MS,
+    maxStreamLength: settings.MIXSTACK_MAX_STREAM_LENGTH,
     log,
     onBacklog: (length) => metrics.streamLength(length),
   });
@@ -38,36 +38,36 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     metrics,
     log,
     dependencies: {
-      tokens: new Set(settings.tokens),
+      tokens: new Set(settings.MIXSTACK_TOKEN),
       credentials: {
-        tokens: settings.tokens,
-        apiSecrets: settings.apiSecrets,
-        serviceAccounts: settings.serviceAccounts,
-        allowTokenAuth: settings.importTokenAuth,
+        tokens: settings.MIXSTACK_TOKEN,
+        apiSecrets: settings.MIXSTACK_API_SECRET,
+        serviceAccounts: settings.MIXSTACK_SERVICE_ACCOUNT_SECRETS,
+        allowTokenAuth: settings.MIXSTACK_IMPORT_TOKEN_AUTH,
       },
       limits: settings.limits,
-      trustedProxyHops: settings.trustedProxyHops,
+      trustedProxyHops: settings.MIXSTACK_TRUSTED_PROXY_HOPS,
       lookup,
-      geolocate: settings.geoip,
+      geolocate: settings.MIXSTACK_GEOIP,
     },
   });
   let address: AddressInfo;
   let metricsServer: MetricsServer | undefined;
   try {
-    address = await server.listen(settings.port, settings.host);
+    address = await server.listen(settings.PORT, settings.MIXSTACK_LISTEN_HOST);
     // Never on the public port: load balancers forward every path of that one.
-    if (settings.metricsPort > 0) metricsServer = await serveMetrics({ registry: metrics.registry, port: settings.metricsPort, host: settings.host });
+    if (settings.METRICS_PORT > 0) metricsServer = await serveMetrics({ registry: metrics.registry, port: settings.METRICS_PORT, host: settings.MIXSTACK_LISTEN_HOST });
   } catch (error) {
     if (server.server.listening) await server.drain(0);
     await queue.close();
     throw error;
   }
-  const stats = startStatsFlush(metrics.window, queue, settings.statsIntervalMs, log);
+  const stats = startStatsFlush(metrics.window, queue, settings.MIXSTACK_STATS_INTERVAL_MS, log);
   const scheme = settings.tls ? "https" : "http";
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const metricsUrl = metricsServer ? `http://${host}:${metricsServer.port}` : undefined;
   log.info(
-    { url: `${scheme}://${host}:${address.port}`, metricsUrl, prefix: settings.pathPrefix || undefined, geoip: settings.geoip, tls: Boolean(settings.tls) },
+    { url: `${scheme}://${host}:${address.port}`, metricsUrl, prefix: settings.MIXSTACK_PATH_PREFIX || undefined, geoip: settings.MIXSTACK_GEOIP, tls: Boolean(settings.tls) },
     "ingest listening",
   );
   let stopping: Promise<{ drained: boolean }> | undefined;
@@ -80,7 +80,7 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     metricsUrl,
     stop() {
       stopping ??= (async () => {
-        const drained = await server.drain(settings.shutdownGraceMs);
+        const drained = await server.drain(settings.MIXSTACK_SHUTDOWN_GRACE_MS);
         await stats.stop();
         await metricsServer?.close();
         await queue.close();

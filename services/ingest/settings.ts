@@ -40,7 +40,7 @@ export const ingestEnvironment = z.object({
   /** Prometheus `/metrics`, on a port of its own that load balancers never forward; 0 turns it off. */
   METRICS_PORT: env.port(9464),
   MIXSTACK_LISTEN_HOST: z.string().default("0.0.0.0"),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: "expected redis://host:port or rediss://host:port" }),
+  REDIS_URL: env.redisUrl(),
   MIXSTACK_TOKEN: env.list().refine((tokens) => tokens.length > 0, { message: "at least one project token is required" }),
   MIXSTACK_API_SECRET: env.list(),
   MIXSTACK_SERVICE_ACCOUNT_SECRETS: serviceAccounts,
@@ -85,31 +85,16 @@ export interface Limits {
   trackMaxAgeMs: number;
 }
 
-export interface IngestSettings {
-  port: number;
-  /** Private port of `/metrics`; 0: not served. */
-  metricsPort: number;
-  host: string;
-  redisUrl: string;
-  tokens: string[];
-  apiSecrets: string[];
-  serviceAccounts: ServiceAccount[];
-  /** `/import` accepts the project token as Basic user (as Mixpanel does). */
-  importTokenAuth: boolean;
-  pathPrefix: string;
+/**
+ * The environment as read (each variable under its own name, as the worker and the backup agent
+ * have it), plus what is derived from it once: the TLS files' contents and the limits the pure
+ * normalisers see.
+ */
+export type IngestSettings = z.output<typeof ingestEnvironment> & {
+  /** MIXSTACK_TLS_CERT_FILE and MIXSTACK_TLS_KEY_FILE, read and checked; unset: plain HTTP. */
   tls?: { cert: Buffer; key: Buffer };
-  maxStreamLength: number;
-  queueTimeoutMs: number;
-  maxHeaderBytes: number;
   limits: Limits;
-  geoip: boolean;
-  trustedProxyHops: number;
-  statsIntervalMs: number;
-  shutdownGraceMs: number;
-  keepAliveTimeoutMs: number;
-  requestTimeoutMs: number;
-  logLevel: string;
-}
+};
 
 export const MAX_DEPTH = 3;
 
@@ -120,19 +105,8 @@ export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): Ing
     throw new SettingsError(`mixstack ingest: invalid environment\n  METRICS_PORT: must differ from PORT, which is public (got ${e.METRICS_PORT} for both)`);
   }
   return {
-    port: e.PORT,
-    metricsPort: e.METRICS_PORT,
-    host: e.MIXSTACK_LISTEN_HOST,
-    redisUrl: e.REDIS_URL,
-    tokens: e.MIXSTACK_TOKEN,
-    apiSecrets: e.MIXSTACK_API_SECRET,
-    serviceAccounts: e.MIXSTACK_SERVICE_ACCOUNT_SECRETS,
-    importTokenAuth: e.MIXSTACK_IMPORT_TOKEN_AUTH,
-    pathPrefix: e.MIXSTACK_PATH_PREFIX,
+    ...e,
     tls: readTls(e.MIXSTACK_TLS_CERT_FILE, e.MIXSTACK_TLS_KEY_FILE),
-    maxStreamLength: e.MIXSTACK_MAX_STREAM_LENGTH,
-    queueTimeoutMs: e.MIXSTACK_QUEUE_TIMEOUT_MS,
-    maxHeaderBytes: e.MIXSTACK_MAX_HEADER_BYTES,
     limits: {
       maxItems: e.MIXSTACK_MAX_ITEMS,
       maxBodyBytes: e.MIXSTACK_MAX_BODY_BYTES,
@@ -142,13 +116,6 @@ export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): Ing
       maxEventBytes: e.MIXSTACK_MAX_EVENT_BYTES,
       trackMaxAgeMs: e.MIXSTACK_TRACK_MAX_AGE_DAYS * 86_400_000,
     },
-    geoip: e.MIXSTACK_GEOIP,
-    trustedProxyHops: e.MIXSTACK_TRUSTED_PROXY_HOPS,
-    statsIntervalMs: e.MIXSTACK_STATS_INTERVAL_MS,
-    shutdownGraceMs: e.MIXSTACK_SHUTDOWN_GRACE_MS,
-    keepAliveTimeoutMs: e.MIXSTACK_KEEP_ALIVE_TIMEOUT_MS,
-    requestTimeoutMs: e.MIXSTACK_REQUEST_TIMEOUT_MS,
-    logLevel: e.LOG_LEVEL,
   };
 }
 

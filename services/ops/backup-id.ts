@@ -17,7 +17,3 @@ export function timeOfBackupId(id: string): Date | undefined {
   const time = new Date(`${year}-${month}-${day}T${hour}:${minute}:${second}.${ms}Z`);
   return Number.isNaN(time.getTime()) ? undefined : time;
 }
-
-export function isBackupId(name: string): boolean {
-  return timeOfBackupId(name) !== undefined;
-}

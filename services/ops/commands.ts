@@ -2,7 +2,8 @@ import { parseArgs } from "node:util";
 import type { Command } from "../core/command";
 import { createLogger, type Logger } from "../core/log";
 import { serveMetrics, type MetricsServer } from "../core/metrics-server";
-import { SettingsError } from "../core/settings";
+import { withSettings } from "../core/settings";
+import { stopSignal } from "../core/signals";
 import { runBackup } from "./backup";
 import { listBackups } from "./catalog";
 import { openOpsContext, type OpsContext } from "./context";
@@ -16,23 +17,17 @@ import { openStore } from "./store";
 
 /** The backup agent's commands. Settings are read here, once; everything below gets them passed. */
 
-function logger(command: string): Logger {
+function logger(command: string, settings: OpsSettings): Logger {
   // On a terminal the progress line and the report say enough; logs are for containers.
-  return createLogger(`ops-${command}`, process.env.LOG_LEVEL ?? (process.stdout.isTTY ? "warn" : "info"));
+  return createLogger(`ops-${command}`, settings.LOG_LEVEL ?? (process.stdout.isTTY ? "warn" : "info"));
 }
 
-async function withContext(command: string, work: (ctx: OpsContext, settings: OpsSettings) => Promise<number>): Promise<number> {
-  let settings: OpsSettings;
-  try {
-    settings = readOpsSettings(command);
-  } catch (error) {
-    if (error instanceof SettingsError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  const log = logger(command);
+function withContext(command: string, work: (ctx: OpsContext, settings: OpsSettings) => Promise<number>): Promise<number> {
+  return withSettings(() => readOpsSettings(command), (settings) => inContext(command, settings, work));
+}
+
+async function inContext(command: string, settings: OpsSettings, work: (ctx: OpsContext, settings: OpsSettings) => Promise<number>): Promise<number> {
+  const log = logger(command, settings);
   let ctx: Awaited<ReturnType<typeof openOpsContext>> | undefined;
   try {
     ctx = await openOpsContext(settings, log);
@@ -96,29 +91,25 @@ export const backupsCommand: Command = {
       process.stderr.write(`${this.usage}\n`);
       return 2;
     }
-    let settings: OpsSettings;
-    try {
-      settings = readOpsSettings("backups list");
-    } catch (error) {
-      if (!(error instanceof SettingsError)) throw error;
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    // The store only: listing must work when Redis or InfluxDB is what was lost.
-    const store = openStore(settings.BACKUP_TARGET, { s3Endpoint: settings.BACKUP_S3_ENDPOINT, s3Region: settings.AWS_REGION });
-    try {
-      const entries = await listBackups(store);
-      if (values.json) {
-        const summary = entries.map(({ id, complete, problem, manifest }) => ({ id, complete, problem, counts: manifest?.influx.counts, redis: manifest?.redis.counts }));
-        process.stdout.write(`${JSON.stringify(summary)}\n`);
-      } else process.stdout.write(formatBackupList(entries));
-      return 0;
-    } catch (error) {
-      process.stderr.write(`mixstack backups list: ${(error as Error).message}\n`);
-      return 1;
-    }
+    return withSettings(() => readOpsSettings("backups list"), (settings) => listStore(settings, values.json === true));
   },
 };
+
+/** `backups list`: the store only, so that listing works when Redis or InfluxDB is what was lost. */
+async function listStore(settings: OpsSettings, json: boolean): Promise<number> {
+  const store = openStore(settings.BACKUP_TARGET, { s3Endpoint: settings.BACKUP_S3_ENDPOINT, s3Region: settings.AWS_REGION });
+  try {
+    const entries = await listBackups(store);
+    if (json) {
+      const summary = entries.map(({ id, complete, problem, manifest }) => ({ id, complete, problem, counts: manifest?.influx.counts, redis: manifest?.redis.counts }));
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else process.stdout.write(formatBackupList(entries));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`mixstack backups list: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
 
 export const restoreCommand: Command = {
   summary: "restore --from ID|latest: merge a verified backup into the live system (safe to repeat, no downtime)",
@@ -142,53 +133,44 @@ export const restoreCommand: Command = {
 export const schedulerCommand: Command = {
   summary: "runs `backup` on BACKUP_SCHEDULE (cron, UTC) until stopped; /metrics and /healthz on METRICS_PORT; the Docker target's backup job",
   usage: "usage: mixstack scheduler",
-  async run() {
-    let settings: OpsSettings;
-    try {
-      settings = readOpsSettings("scheduler");
-    } catch (error) {
-      if (!(error instanceof SettingsError)) throw error;
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    const invalid = parseSchedule(settings.BACKUP_SCHEDULE);
-    if (invalid) {
-      process.stderr.write(`mixstack scheduler: ${invalid.message}\n`);
-      return 2;
-    }
-    const log = logger("scheduler");
-    const backupOnce = async () => {
-      const ctx = await openOpsContext(settings, log);
-      try {
-        return await runBackup(ctx);
-      } finally {
-        await ctx.close().catch(() => undefined);
-      }
-    };
-    const scheduler = startScheduler(settings.BACKUP_SCHEDULE, backupOnce, log);
-    let metrics: MetricsServer | undefined;
-    if (settings.METRICS_PORT > 0) {
-      const registry = schedulerRegistry(() => scheduleMetricValues(scheduler.status(), scheduler.next()?.getTime()));
-      const healthy = () => {
-        const health = scheduler.health();
-        return health.healthy || { reason: health.reason };
-      };
-      try {
-        metrics = await serveMetrics({ registry, port: settings.METRICS_PORT, healthy });
-      } catch (error) {
-        // Without its health endpoint the container would only look hung: stop here, visibly.
-        await scheduler.stop();
-        process.stderr.write(`mixstack scheduler: cannot serve METRICS_PORT ${settings.METRICS_PORT}: ${(error as Error).message}\n`);
-        return 1;
-      }
-    }
-    await new Promise<void>((resolve) => {
-      process.once("SIGTERM", () => resolve());
-      process.once("SIGINT", () => resolve());
-    });
-    log.info("stopping: waiting for a backup in progress");
-    await scheduler.stop();
-    await metrics?.close();
-    return 0;
-  },
+  run: () => withSettings(() => readOpsSettings("scheduler"), runScheduler),
 };
+
+async function runScheduler(settings: OpsSettings): Promise<number> {
+  const invalid = parseSchedule(settings.BACKUP_SCHEDULE);
+  if (invalid) {
+    process.stderr.write(`mixstack scheduler: ${invalid.message}\n`);
+    return 2;
+  }
+  const log = logger("scheduler", settings);
+  const backupOnce = async () => {
+    const ctx = await openOpsContext(settings, log);
+    try {
+      return await runBackup(ctx);
+    } finally {
+      await ctx.close().catch(() => undefined);
+    }
+  };
+  const scheduler = startScheduler(settings.BACKUP_SCHEDULE, backupOnce, log);
+  let metrics: MetricsServer | undefined;
+  if (settings.METRICS_PORT > 0) {
+    const registry = schedulerRegistry(() => scheduleMetricValues(scheduler.status(), scheduler.next()?.getTime()));
+    const healthy = () => {
+      const health = scheduler.health();
+      return health.healthy || { reason: health.reason };
+    };
+    try {
+      metrics = await serveMetrics({ registry, port: settings.METRICS_PORT, healthy });
+    } catch (error) {
+      // Without its health endpoint the container would only look hung: stop here, visibly.
+      await scheduler.stop();
+      process.stderr.write(`mixstack scheduler: cannot serve METRICS_PORT ${settings.METRICS_PORT}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
+  await stopSignal();
+  log.info("stopping: waiting for a backup in progress");
+  await scheduler.stop();
+  await metrics?.close();
+  return 0;
+}

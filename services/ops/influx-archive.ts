@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import { InfluxClient, InfluxError, quoteIdentifier, quoteString } from "../core/influx";
-import { waitFor } from "../dev/ports";
+import { waitFor } from "../core/wait";
 import { toInfluxqlDuration } from "./influx-duration";
 import type { Manifest, PointCount } from "./manifest";
 

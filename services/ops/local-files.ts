@@ -34,10 +34,6 @@ export async function describeFiles(dir: string): Promise<ManifestFile[]> {
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-export async function fileSize(path: string): Promise<number> {
-  return (await stat(path)).size;
-}
-
 /** A gzip'd NDJSON writer that respects back-pressure. */
 export function stateFileWriter(path: string): { write(record: StateRecord): Promise<void>; close(): Promise<void> } {
   const gzip = createGzip();

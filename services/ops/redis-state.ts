@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createClient } from "redis";
+import { createRedisClient, type RedisConnection } from "../core/redis";
 import { redisKeys } from "../core/queue";
 import { compareStreamIds, countRecord, emptyStateCounts, type StateCounts, type StateRecord } from "./redis-state-format";
 
@@ -25,28 +25,11 @@ import { compareStreamIds, countRecord, emptyStateCounts, type StateCounts, type
  * A node-redis client (the type the rest of ops works with). A backup or restore is one run, not a
  * service: after a few quick retries an unreachable Redis is an error, never a hang.
  */
-export function createRedis(url: string, retries = 3) {
-  return createClient({
-    url,
-    socket: {
-      connectTimeout: 10_000,
-      reconnectStrategy: (attempt: number, cause: Error) =>
-        attempt >= retries ? new Error(`Redis unreachable at ${redactUrl(url)}: ${cause.message}`) : 250 * (attempt + 1),
-    },
-  });
+export function createRedis(url: string, retries = 3): Redis {
+  return createRedisClient(url, { reconnect: { kind: "attempts", attempts: retries } });
 }
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparseable URL)";
-  }
-}
-export type Redis = ReturnType<typeof createRedis>;
+export type Redis = RedisConnection<3>;
 
 /** The worker's hash distinct id -> UTC day of the first event seen (docs/contracts.md). */
 export const FIRST_SEEN_KEY = "mx:first_seen";

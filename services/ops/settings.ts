@@ -3,8 +3,8 @@ import { z } from "zod";
 import { env, readSettings } from "../core/settings";
 
 /** Environment of the backup agent (`backup`, `backups`, `restore`, `scheduler`), read once at start. */
-export const opsSettingsSchema = z.object({
-  REDIS_URL: env.url(),
+export const opsEnvironment = z.object({
+  REDIS_URL: env.redisUrl(),
   INFLUX_URL: env.url(),
   INFLUX_DB: z.string().min(1).default("mixevents"),
   INFLUX_USER: z.string().optional(),
@@ -23,12 +23,14 @@ export const opsSettingsSchema = z.object({
   BACKUP_WORK_DIR: z.string().min(1).default(tmpdir()),
   /** S3-compatible endpoint (MinIO, R2, s3rver); unset for AWS itself. */
   BACKUP_S3_ENDPOINT: env.url().optional(),
+  /** Unset: warn on a terminal (the progress line and the report say enough), info in a container. */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   /** The AWS SDK reads it too; read here so that an S3-compatible endpoint gets a region without it. */
   AWS_REGION: z.string().optional(),
 });
 
-export type OpsSettings = z.infer<typeof opsSettingsSchema>;
+export type OpsSettings = z.infer<typeof opsEnvironment>;
 
 export function readOpsSettings(command: string, source: NodeJS.ProcessEnv = process.env): OpsSettings {
-  return readSettings(command, opsSettingsSchema, source);
+  return readSettings(command, opsEnvironment, source);
 }

@@ -3,7 +3,8 @@ import { mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Bucket } from "@google-cloud/storage";
-import { foldersFromKeys, objectKey, type BackupStore, type ByteCounter, type StoreLocation, type StoredFile } from "./store";
+import type { BackupStore, ByteCounter, StoreLocation, StoredFile } from "./store";
+import { foldersFromKeys, objectKey } from "./store-keys";
 import { byteCounter } from "./store-file";
 
 const RESUMABLE_ABOVE_BYTES = 5 * 1024 * 1024;

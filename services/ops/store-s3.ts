@@ -4,7 +4,8 @@ import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
-import { foldersFromKeys, objectKey, type BackupStore, type ByteCounter, type StoreLocation, type StoreOptions, type StoredFile } from "./store";
+import type { BackupStore, ByteCounter, StoreLocation, StoreOptions, StoredFile } from "./store";
+import { foldersFromKeys, objectKey } from "./store-keys";
 import { byteCounter } from "./store-file";
 
 // Loaded on first use: the SDK takes seconds to load, and most commands never touch S3.

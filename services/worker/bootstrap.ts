@@ -2,8 +2,8 @@ import { z } from "zod";
 import type { Command } from "../core/command";
 import { InfluxClient, InfluxError, quoteIdentifier, quoteString } from "../core/influx";
 import { createLogger, type Logger } from "../core/log";
-import { waitFor } from "../dev/ports";
-import { SettingsError, env, readSettings } from "../core/settings";
+import { SettingsError, env, readSettings, withSettings } from "../core/settings";
+import { waitFor } from "../core/wait";
 
 /**
  * `mixstack bootstrap`: makes InfluxDB ready for the worker and Grafana, idempotently. Deployments run
@@ -21,7 +21,7 @@ import { SettingsError, env, readSettings } from "../core/settings";
  *    skipped with a warning.
  */
 
-const bootstrapSchema = z.object({
+export const bootstrapEnvironment = z.object({
   INFLUX_URL: env.url(),
   INFLUX_DB: z.string().min(1).default("mixevents"),
   INFLUX_USER: z.string().optional(),
@@ -41,10 +41,10 @@ const bootstrapSchema = z.object({
   LOG_LEVEL: z.string().default("info"),
 });
 
-export type BootstrapSettings = z.infer<typeof bootstrapSchema>;
+export type BootstrapSettings = z.infer<typeof bootstrapEnvironment>;
 
 export function readBootstrapSettings(source: NodeJS.ProcessEnv = process.env): BootstrapSettings {
-  const settings = readSettings("bootstrap", bootstrapSchema, source);
+  const settings = readSettings("bootstrap", bootstrapEnvironment, source);
   const pairs: Array<[string, string | undefined, string, string | undefined]> = [
     ["INFLUX_USER", settings.INFLUX_USER, "INFLUX_PASSWORD", settings.INFLUX_PASSWORD],
     ["INFLUX_WRITER_USER", settings.INFLUX_WRITER_USER, "INFLUX_WRITER_PASSWORD", settings.INFLUX_WRITER_PASSWORD],
@@ -184,25 +184,16 @@ export const bootstrapCommand: Command = {
     "Reads INFLUX_URL, INFLUX_DB, INFLUX_USER/INFLUX_PASSWORD (admin), INFLUX_WRITER_USER/_PASSWORD,",
     "INFLUX_READER_USER/_PASSWORD, INFLUX_RETENTION (INF), BOOTSTRAP_WAIT_S (120), BOOTSTRAP_INTERNAL_WAIT_S (30).",
   ].join("\n"),
-  async run() {
-    let settings: BootstrapSettings;
-    try {
-      settings = readBootstrapSettings();
-    } catch (error) {
-      if (error instanceof SettingsError) {
-        process.stderr.write(`${error.message}\n`);
-        return 2;
+  run: () =>
+    withSettings(readBootstrapSettings, async (settings) => {
+      const log = createLogger("bootstrap", settings.LOG_LEVEL);
+      try {
+        await bootstrapInflux(settings, log);
+        return 0;
+      } catch (error) {
+        log.error({ err: (error as Error).message }, "bootstrap failed");
+        process.stderr.write(`mixstack bootstrap: ${(error as Error).message}\n`);
+        return 1;
       }
-      throw error;
-    }
-    const log = createLogger("bootstrap", settings.LOG_LEVEL);
-    try {
-      await bootstrapInflux(settings, log);
-      return 0;
-    } catch (error) {
-      log.error({ err: (error as Error).message }, "bootstrap failed");
-      process.stderr.write(`mixstack bootstrap: ${(error as Error).message}\n`);
-      return 1;
-    }
-  },
+    }),
 };

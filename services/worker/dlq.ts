@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import type { Command } from "../core/command";
 import { redisKeys } from "../core/queue";
-import { SettingsError, env, readSettings } from "../core/settings";
+import { env, readSettings, withSettings } from "../core/settings";
 import { createRedisConnection, type RedisConnection } from "./redis-connection";
 import { parseEntries } from "./stream";
 
@@ -97,62 +97,54 @@ const usage = [
 export const dlqCommand: Command = {
   summary: "list or replay the dead letters (entries the worker could not write)",
   usage,
-  async run(argv) {
-    let settings: z.infer<typeof dlqSchema>;
-    try {
-      settings = readSettings("dlq", dlqSchema);
-    } catch (error) {
-      if (error instanceof SettingsError) {
-        process.stderr.write(`${error.message}\n`);
-        return 2;
-      }
-      throw error;
-    }
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { count: { type: "string" }, json: { type: "boolean" }, all: { type: "boolean" } },
-      });
-    } catch (error) {
-      process.stderr.write(`mixstack dlq: ${(error as Error).message}\n${usage}\n`);
-      return 2;
-    }
-    const { positionals, values } = parsed;
-    const [action, ...ids] = positionals;
-    if (action !== "list" && action !== "replay") {
-      process.stderr.write(`${usage}\n`);
-      return 2;
-    }
-    if (action === "replay" && !values.all && ids.length === 0) {
-      process.stderr.write("mixstack dlq replay: name the dead letters to replay, or --all\n");
-      return 2;
-    }
-    const badId = ids.find((id) => !STREAM_ID.test(id));
-    if (action === "replay" && badId !== undefined) {
-      process.stderr.write(`mixstack dlq replay: "${badId}" is not a dead letter id (ids look like 1700000000000-0; see dlq list)\n`);
-      return 2;
-    }
-    const count = values.count === undefined ? 100 : Number(values.count);
-    if (!Number.isInteger(count) || count <= 0) {
-      process.stderr.write(`mixstack dlq list: --count must be a positive integer (got ${values.count})\n`);
-      return 2;
-    }
-    const redis = createRedisConnection(settings.REDIS_URL, undefined, "dlq", { persistent: false });
-    redis.on("error", () => undefined);
-    await redis.connect();
-    try {
-      if (action === "list") {
-        const rows = await listDeadLetters(redis, { count });
-        process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
-      } else {
-        const replayed = await replayDeadLetters(redis, values.all ? [] : ids);
-        process.stdout.write(`replayed ${replayed.length} dead letter${replayed.length === 1 ? "" : "s"}\n`);
-      }
-      return 0;
-    } finally {
-      await redis.close();
-    }
-  },
+  run: (argv) => withSettings(() => readSettings("dlq", dlqSchema), (settings) => runDlq(settings, argv)),
 };
+
+async function runDlq(settings: z.infer<typeof dlqSchema>, argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { count: { type: "string" }, json: { type: "boolean" }, all: { type: "boolean" } },
+    });
+  } catch (error) {
+    process.stderr.write(`mixstack dlq: ${(error as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  const [action, ...ids] = positionals;
+  if (action !== "list" && action !== "replay") {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  if (action === "replay" && !values.all && ids.length === 0) {
+    process.stderr.write("mixstack dlq replay: name the dead letters to replay, or --all\n");
+    return 2;
+  }
+  const badId = ids.find((id) => !STREAM_ID.test(id));
+  if (action === "replay" && badId !== undefined) {
+    process.stderr.write(`mixstack dlq replay: "${badId}" is not a dead letter id (ids look like 1700000000000-0; see dlq list)\n`);
+    return 2;
+  }
+  const count = values.count === undefined ? 100 : Number(values.count);
+  if (!Number.isInteger(count) || count <= 0) {
+    process.stderr.write(`mixstack dlq list: --count must be a positive integer (got ${values.count})\n`);
+    return 2;
+  }
+  const redis = createRedisConnection(settings.REDIS_URL, undefined, "dlq", { persistent: false });
+  redis.on("error", () => undefined);
+  await redis.connect();
+  try {
+    if (action === "list") {
+      const rows = await listDeadLetters(redis, { count });
+      process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
+    } else {
+      const replayed = await replayDeadLetters(redis, values.all ? [] : ids);
+      process.stdout.write(`replayed ${replayed.length} dead letter${replayed.length === 1 ? "" : "s"}\n`);
+    }
+    return 0;
+  } finally {
+    await redis.close();
+  }
+}

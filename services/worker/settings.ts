@@ -5,8 +5,8 @@ import { env, readSettings } from "../core/settings";
 /** The low-cardinality event properties written as tags (docs/contracts.md). */
 export const DEFAULT_EVENT_TAGS = ["mp_lib", "$os", "$browser", "mp_country_code"];
 
-const workerSchema = z.object({
-  REDIS_URL: env.url(),
+export const workerEnvironment = z.object({
+  REDIS_URL: env.redisUrl(),
   INFLUX_URL: env.url(),
   INFLUX_DB: z.string().min(1).default("mixevents"),
   INFLUX_USER: z.string().optional(),
@@ -37,8 +37,8 @@ const workerSchema = z.object({
   LOG_LEVEL: z.string().default("info"),
 });
 
-export type WorkerSettings = z.infer<typeof workerSchema>;
+export type WorkerSettings = z.infer<typeof workerEnvironment>;
 
 export function readWorkerSettings(source: NodeJS.ProcessEnv = process.env): WorkerSettings {
-  return readSettings("worker", workerSchema, source);
+  return readSettings("worker", workerEnvironment, source);
 }

@@ -1,20 +1,21 @@
 import { describe, expect, it } from "vitest";
+import { topologyFor as stackTopology } from "../../components/stack";
 import { parseStackConfig } from "../../config/load";
 import { parseS3Url } from "../../components/aws/s3-url";
 import { containerDefinition, ecsHealthCheck } from "../../components/aws/container";
 import { LIFECYCLE_POLICY_TEXT, lifecyclePolicyText, SECURITY_GROUP_TEXT, securityGroupText } from "../../components/aws/descriptions";
-import { stackSlug } from "../../components/aws/deployment";
+import { slug as stackSlug } from "../../components/translate/names";
 import { cpuUnits, fargateTaskSize } from "../../components/aws/fargate";
 import { repositoryName } from "../../components/aws/images";
 import { subnetBlocks } from "../../components/aws/network";
 import { DATA_MOUNT, planDeployment, type AwsPlan } from "../../components/aws/plan";
-import { secretEntries } from "../../components/aws/secrets";
-import { buildTopology, service, type Topology } from "../../components/topology";
+import { planSecrets } from "../../components/translate/secrets";
+import { service, type Topology } from "../../components/topology";
 import { pulumiConfig } from "../pulumi/mocks";
 
 function topologyFor(values: Record<string, unknown> = {}, secretKeys: string[] = []): Topology {
   const raw = pulumiConfig({ values: { platform: "aws", aws: { region: "eu-west-1" }, ...values }, secretKeys });
-  return buildTopology(parseStackConfig({ stack: "prod", values: raw.config, secretKeys: new Set(raw.secretKeys) }));
+  return stackTopology(parseStackConfig({ stack: "prod", values: raw.config, secretKeys: new Set(raw.secretKeys) }));
 }
 
 function plan(values: Record<string, unknown> = {}, storage: "ec2-ebs" | "fargate-efs" = "ec2-ebs", secretKeys: string[] = []): AwsPlan {
@@ -177,8 +178,8 @@ describe("descriptions AWS accepts", () => {
 describe("secrets of the containers", () => {
   it("stores each distinct secret template once, named after the secret or the variable", () => {
     const topology = topologyFor();
-    const entries = secretEntries(topology.services);
-    expect(entries.map((entry) => entry.slug).sort()).toEqual([
+    const entries = planSecrets(topology.services);
+    expect(entries.map((entry) => entry.id).sort()).toEqual([
       "api-secret",
       "grafana-admin-password",
       "influx-admin-password",
@@ -189,7 +190,7 @@ describe("secrets of the containers", () => {
       "redis-url",
     ]);
     // REDIS_URL is the same template for ingest, worker and backup: one secret.
-    expect(entries.filter((entry) => entry.slug === "redis-url")).toHaveLength(1);
+    expect(entries.filter((entry) => entry.id === "redis-url")).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createStack } from "../../components/stack";
-import { volumeSubstitutions } from "../../components/platforms";
+import { platformNamed } from "../../components/platforms";
 import { expectedSummary, type DeploymentSummary, type Topology } from "../../components/topology";
 import { readStackConfig } from "../../config/pulumi";
 import { evaluate } from "../pulumi/mocks";
@@ -13,7 +13,7 @@ import { evaluateExample, gcpBase, gcpTopology } from "./support";
  * (the backups volume counts, replaced by the GCS bucket the backup job writes to).
  */
 
-const GCP_SUBSTITUTIONS = volumeSubstitutions.gcp;
+const GCP_SUBSTITUTIONS = platformNamed("gcp").volumeSubstitutions;
 
 async function summaryOf(values: Record<string, unknown>, stack: string): Promise<DeploymentSummary> {
   const evaluation = await evaluate({ stack, values }, () => {

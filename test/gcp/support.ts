@@ -1,10 +1,11 @@
 import { resolve } from "node:path";
+import { topologyFor } from "../../components/stack";
 import { evaluateStack, type StackEvaluation } from "../../cli/graph/program";
 import { parseStackConfig } from "../../config/load";
 import { readStackConfig } from "../../config/pulumi";
 import type { StackConfig } from "../../config/schema";
 import { createStack } from "../../components/stack";
-import { buildTopology, type Topology } from "../../components/topology";
+import { type Topology } from "../../components/topology";
 import { evaluate, pulumiConfig, resourcesOfType, type Evaluation, type RecordedResource } from "../pulumi/mocks";
 
 /** Shared by the GCP tests: configs, topologies and evaluations of the GCP program under mocks. */
@@ -25,7 +26,7 @@ export function gcpConfig(values: Record<string, unknown> = {}, stack = "gcp-tes
 }
 
 export function gcpTopology(values: Record<string, unknown> = {}, stack = "gcp-test"): Topology {
-  return buildTopology(gcpConfig(values, stack));
+  return topologyFor(gcpConfig(values, stack));
 }
 
 /** The program for a GCP config built from `values`, evaluated under mocks, with the summary as an output. */

@@ -4,7 +4,8 @@ import { toInfluxqlDuration } from "../../services/ops/influx-duration";
 import { estimateRemainingMs, formatProgress, progressReporter } from "../../services/ops/progress";
 import { compareStreamIds, decodeStateRecord, encodeStateRecord, type StateRecord } from "../../services/ops/redis-state-format";
 import { parseSchedule } from "../../services/ops/scheduler";
-import { foldersFromKeys, parseStoreUrl } from "../../services/ops/store";
+import { parseStoreUrl } from "../../services/ops/store";
+import { foldersFromKeys } from "../../services/ops/store-keys";
 
 describe("backup ids", () => {
   it("are the UTC start time, sortable as text, and read back", () => {

@@ -3,7 +3,8 @@ import { DescribeTasksCommand, ECSClient, RunTaskCommand } from "@aws-sdk/client
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseBackupJob } from "../../cli/stack/backup-job";
-import type { CloudRunJobs, ExecutionResult } from "../../cli/stack/gcp";
+import type { TriggerClients } from "../../components/platforms";
+import type { CloudRunJobs, ExecutionResult } from "../../components/gcp/trigger";
 import { automationStackOutputs, type StackOutputs } from "../../cli/stack/outputs";
 import { takeStackOption, triggerOnStack, type StackTriggerDeps } from "../../cli/stack/trigger";
 import { runMixstack } from "./fixtures";
@@ -56,25 +57,32 @@ function fakeCloudRun(execution: ExecutionResult): CloudRunJobs & { requests: un
 const ecs = mockClient(ECSClient);
 const logs = mockClient(CloudWatchLogsClient);
 
-function deps(overrides: Partial<StackTriggerDeps> = {}) {
+/** The platforms' clients, faked; `overrides` replaces one. */
+function deps(overrides: Partial<TriggerClients> = {}) {
   const written: string[] = [];
   const programs: { program: string; args: string[] }[] = [];
   const regions: string[] = [];
   const cloudRun = fakeCloudRun({ name: "executions/x1", succeededCount: 1, failedCount: 0, logUri: "https://console.cloud.google.com/logs/x1" });
   const base: StackTriggerDeps = {
     outputs: fakeOutputs({ prod: { backupJob: jobs.docker }, local: { backupJob: jobs.dockerLocal }, aws: { backupJob: jobs.aws }, gcp: { backupJob: jobs.gcp } }),
-    docker: async (program, args) => {
-      programs.push({ program, args });
-      return 0;
+    clients: {
+      docker: () =>
+        overrides.docker ??
+        (async (program, args) => {
+          programs.push({ program, args });
+          return 0;
+        }),
+      aws: () =>
+        overrides.aws ?? {
+          connect: (region) => {
+            regions.push(region);
+            return { ecs: new ECSClient({ region }), logs: new CloudWatchLogsClient({ region }) };
+          },
+          wait: { pollMs: 1, timeoutMs: 10_000 },
+        },
+      gcp: () => overrides.gcp ?? cloudRun,
     },
-    aws: (region) => {
-      regions.push(region);
-      return { ecs: new ECSClient({ region }), logs: new CloudWatchLogsClient({ region }) };
-    },
-    gcp: () => cloudRun,
     write: (text) => written.push(text),
-    awsWait: { pollMs: 1, timeoutMs: 10_000 },
-    ...overrides,
   };
   return { deps: base, written, programs, regions, cloudRun };
 }
@@ -210,7 +218,7 @@ describe("--stack on GCP", () => {
   });
   it("a failed execution returns 1", async () => {
     const cloudRun = fakeCloudRun({ name: "executions/x2", succeededCount: 0, failedCount: 1 });
-    const { deps: d, written } = deps({ gcp: () => cloudRun });
+    const { deps: d, written } = deps({ gcp: cloudRun });
     expect(await triggerOnStack("gcp", ["backup"], d)).toBe(1);
     expect(written.join("")).toContain("execution executions/x2 failed (1 failed, 0 cancelled)");
   });

@@ -1,9 +1,10 @@
 import { exec } from "node:child_process";
+import { topologyFor } from "../../components/stack";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../config/load";
 import type { SecretName } from "../../config/secrets";
-import { buildTopology, inStackForm, resolveEnv, service, type ServiceName, type Topology } from "../../components/topology";
+import { inStackForm, resolveEnv, service, type ServiceName, type Topology } from "../../components/topology";
 import { freePort, ManagedProcess, waitFor } from "../../services/dev/processes";
 import { bundleServices } from "../../services/image/bundle";
 import { InfluxClient } from "../../services/core/influx";
@@ -49,7 +50,7 @@ describe("the containers' env, run against real services", () => {
 
   beforeAll(async () => {
     const raw = pulumiConfig({ values: { platform: "docker" } });
-    topology = buildTopology(parseStackConfig({ stack: "local", values: raw.config, secretKeys: new Set() }));
+    topology = topologyFor(parseStackConfig({ stack: "local", values: raw.config, secretKeys: new Set() }));
     const out = scratchDir("bundle");
     await bundleServices(out);
     bundle = join(out, "mixstack.js");
@@ -180,7 +181,7 @@ describe("the containers' env, run against real services", () => {
   }, 300_000);
 
   it("ingest with docker.tls serves HTTPS with the mounted files, passes its health check, and keeps /metrics on the private port", async () => {
-    const tlsTopology = buildTopology(
+    const tlsTopology = topologyFor(
       parseStackConfig({
         stack: "local",
         values: pulumiConfig({ values: { platform: "docker", docker: { tls: { certFile: "/host/cert.pem", keyFile: "/host/key.pem" } } } }).config,

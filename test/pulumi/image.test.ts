@@ -21,8 +21,9 @@ function stages(dockerfile: string): Array<{ image: string; alias?: string }> {
 describe("the services image bundle", () => {
   const out = mkdtempSync(join(tmpdir(), "mixstack-bundle-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
+  let inputs: string[] = [];
   beforeAll(async () => {
-    await bundleServices(out);
+    inputs = Object.keys((await bundleServices(out)).metafile?.inputs ?? {});
   });
 
   it("runs `mixstack` from one file, without node_modules", async () => {
@@ -37,6 +38,11 @@ describe("the services image bundle", () => {
 
   it("carries no Pulumi SDK", () => {
     expect(readFileSync(join(out, "mixstack.js"), "utf8")).not.toMatch(/@pulumi\//);
+  });
+
+  it("carries the service code but neither the dev harness nor the operator commands", () => {
+    expect(inputs).toContain("services/worker/worker.ts");
+    expect(inputs.filter((input) => /^(services\/dev|cli|components|config)\//.test(input))).toEqual([]);
   });
 });
 

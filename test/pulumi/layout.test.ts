@@ -81,7 +81,7 @@ describe("the project layout", () => {
 
   it("finds the imports it checks (the scan is not blind)", () => {
     expect(importsOf("components/docker/service.ts")).toEqual(expect.arrayContaining(["@pulumi/docker", "@pulumi/pulumi", "../topology"]));
-    expect(importsOf("components/topology.ts")).toEqual(expect.arrayContaining(["../config/schema", "../config/secrets"]));
+    expect(importsOf("components/topology/build.ts")).toEqual(expect.arrayContaining(["../../config/schema", "../../config/secrets"]));
     expect(programFiles.filter((file) => file.startsWith("components/aws/")).length).toBeGreaterThan(5);
   });
 });

@@ -2,8 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   evaluateOffline,
   isSecretValue,
-  OfflineMocks,
-  redactSecrets,
   unwrapSecrets,
   type Evaluation,
   type RecordedResource,
@@ -16,7 +14,7 @@ import { PROJECT } from "../../config/load";
  * throws on any invoke, so an unexpected data-source lookup fails the test instead of hanging.
  */
 
-export { isSecretValue, OfflineMocks, redactSecrets, unwrapSecrets };
+export { isSecretValue, unwrapSecrets };
 export type { Evaluation, RecordedResource };
 
 export interface StackConfigInput {
@@ -41,12 +39,6 @@ export async function evaluate(
   run: () => Record<string, unknown> | Promise<Record<string, unknown>>,
 ): Promise<Evaluation> {
   return evaluateOffline({ project: PROJECT, stack: input.stack ?? "test", ...pulumiConfig(input), run });
-}
-
-/** Installs mocks for tests that construct components directly (no stack config). */
-export async function installMocks(stack = "test", mocks = new OfflineMocks()): Promise<OfflineMocks> {
-  await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
-  return mocks;
 }
 
 /** Resolves an output, or fails with a clear message instead of hanging until the test timeout. */

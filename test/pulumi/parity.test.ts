@@ -2,8 +2,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluateStack } from "../../cli/graph/program";
 import { readStackFile, stackNames } from "../../cli/graph/stack-file";
-import { volumeSubstitutions } from "../../components/platforms";
-import type { PlatformName } from "../../config/platforms";
+import { platformNamed, type PlatformName } from "../../components/platforms";
 import { expectedSummary, type DeploymentSummary } from "../../components/topology";
 
 /**
@@ -18,7 +17,7 @@ describe.each(stackNames(root))("stack %s", (stack) => {
     const evaluation = await evaluateStack(stack, root);
     const summary = evaluation.outputs.summary?.value as DeploymentSummary;
     const platform = readStackFile(stack, root).config["mixstack:platform"] as PlatformName;
-    expect(summary).toEqual(expectedSummary(evaluation.stack.topology, volumeSubstitutions[platform]));
+    expect(summary).toEqual(expectedSummary(evaluation.stack.topology, platformNamed(platform).volumeSubstitutions));
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { topologyFor as stackTopology } from "../../components/stack";
 import { parseStackConfig } from "../../config/load";
 import {
-  buildTopology,
   expectedSummary,
   inStackForm,
   isPinned,
@@ -17,7 +17,7 @@ import { pulumiConfig } from "./mocks";
 
 function topologyFor(values: Record<string, unknown> = {}, stack = "local"): Topology {
   const raw = pulumiConfig({ values: { platform: "docker", ...values } });
-  return buildTopology(parseStackConfig({ stack, values: raw.config, secretKeys: new Set() }));
+  return stackTopology(parseStackConfig({ stack, values: raw.config, secretKeys: new Set() }));
 }
 
 /** Resolves a template the way a platform would, with recognisable stand-ins. */

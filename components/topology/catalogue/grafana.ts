@@ -1,0 +1,52 @@
+import { env, text } from "../env";
+import { SINGLE, type CatalogueContext, type ServiceDraft } from "../types";
+
+/** Grafana with the provisioned InfluxDB data source and the dashboards (grafana/). */
+export function grafana({ config, wiring }: CatalogueContext): ServiceDraft {
+  const { influxUrl } = wiring;
+  return {
+    name: "grafana",
+    kind: "stateless",
+    description: "Grafana with the provisioned InfluxDB data source and dashboards",
+    image: { kind: "build", build: "grafana" },
+    env: {
+      GF_SECURITY_ADMIN_USER: text("admin"),
+      GF_SECURITY_ADMIN_PASSWORD: [env.secret("grafanaAdminPassword")],
+      GF_USERS_ALLOW_SIGN_UP: text(false),
+      GF_AUTH_ANONYMOUS_ENABLED: text(config.grafana.anonymousViewer),
+      GF_AUTH_ANONYMOUS_ORG_ROLE: text("Viewer"),
+      GF_ANALYTICS_REPORTING_ENABLED: text(false),
+      INFLUX_URL: influxUrl,
+      INFLUX_DB: text(config.influxdb.database),
+      INFLUX_READER_USER: text(config.influxdb.readerUser),
+      INFLUX_READER_PASSWORD: [env.secret("influxReaderPassword")],
+    },
+    ports: [{ name: "http", port: 3000, protocol: "http", public: true }],
+    volumes: [
+      {
+        name: "data",
+        path: "/var/lib/grafana",
+        uid: 472,
+        gid: 0,
+        purpose: "data",
+        persistence: "preferred",
+        sizeGb: config.grafana.volumeGb,
+      },
+    ],
+    health: {
+      http: { port: "http", path: "/api/health" },
+      // The Grafana image is Alpine (busybox wget); curl is the fallback for other variants.
+      command:
+        "wget -q -O /dev/null http://127.0.0.1:3000/api/health || curl -sf -o /dev/null http://127.0.0.1:3000/api/health",
+      intervalSeconds: 10,
+      timeoutSeconds: 5,
+      retries: 6,
+      startPeriodSeconds: 30,
+    },
+    resources: { memoryMb: config.grafana.memoryMb, cpus: config.grafana.cpus },
+    // SQLite in the volume: one instance.
+    scaling: SINGLE,
+    dependsOn: [{ service: "bootstrap", condition: "completed" }],
+    stopGraceSeconds: 30,
+  };
+}
