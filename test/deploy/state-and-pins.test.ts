@@ -1,9 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildTopology } from "../../components/topology";
-import { parseStackConfig } from "../../config/load";
-import { pulumiConfig, unwrapSecrets } from "../pulumi/mocks";
+import { unwrapSecrets } from "../pulumi/mocks";
 import { evaluateForDeploy, ofType, root } from "./support";
 
 /**
@@ -84,9 +82,8 @@ describe("pinned versions", () => {
     }
   });
 
-  it.fails("the queue container is valkey/valkey 8.1.11 or a later 8.1 patch", () => {
-    const raw = pulumiConfig({ values: { platform: "docker" } });
-    const topology = buildTopology(parseStackConfig({ stack: "pins", values: raw.config, secretKeys: new Set() }));
+  it.fails("the queue container is valkey/valkey 8.1.11 or a later 8.1 patch", async () => {
+    const { topology } = (await evaluateForDeploy({ stack: "pins", values: { platform: "docker" } })).stack;
     const queue = topology.services.find((s) => s.name === "queue")!;
     expect(queue.image.kind).toBe("pinned");
     const ref = queue.image.kind === "pinned" ? queue.image.ref : "";

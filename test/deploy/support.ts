@@ -110,7 +110,7 @@ export function waitsFor(evaluation: Evaluation, name: string): Set<string> {
 }
 
 /** The children of a component (by parent name), recursively. */
-export function descendants(evaluation: Evaluation, parent: string): RecordedResource[] {
+function descendants(evaluation: Evaluation, parent: string): RecordedResource[] {
   const direct = evaluation.resources.filter((resource) => resource.parent === parent);
   return direct.flatMap((child) => [child, ...descendants(evaluation, child.name)]);
 }
