@@ -97,12 +97,12 @@ const envKey = (entry: EnvEntry) => JSON.stringify([entry.name, entry.value ?? n
 const onVm = (name: ServiceName) => evaluation.stack.topology.services.some((s) => s.name === name && s.kind === "stateful" && !s.managed);
 
 describe("GCP item 1: the Cloud Resource Manager API", () => {
-  it.fails("is among the APIs the stack enables, with and without the managed queue", () => {
+  it("is among the APIs the stack enables, with and without the managed queue", () => {
     expect(requiredApis({ managedQueue: false })).toContain("cloudresourcemanager.googleapis.com");
     expect(requiredApis({ managedQueue: true })).toContain("cloudresourcemanager.googleapis.com");
   });
 
-  it.fails("is enabled before any project-level IAM grant is made", () => {
+  it("is enabled before any project-level IAM grant is made", () => {
     const grants = ofType(evaluation, TYPES.projectRole);
     expect(grants.length).toBeGreaterThan(0);
     const api = ofType(evaluation, TYPES.api).find((r) => r.inputs.service === "cloudresourcemanager.googleapis.com");
