@@ -11,15 +11,15 @@ import { fakeUp, type FakeUpResult } from "./fake-docker-up";
  * (test/deploy/fake-docker-up.ts): the Docker provider records an attached container's exit code
  * and never fails on it, and the engine keeps a container whose inputs did not change.
  *
- * Red on main (kept as `it.fails` until the fix lands in phase 2): the second run keeps the failed
- * bootstrap (exit code 1 recorded) and fails the same way, forever.
+ * Red before the fix (components/docker/init-run.ts): the second run kept the failed bootstrap (exit
+ * code 1 recorded) and failed the same way, forever.
  */
 
 const checkpoint = () => join(mkdtempSync(join(tmpdir(), "mixstack-fake-up-")), "state.json");
 const ranIn = (result: FakeUpResult, container: string) => result.runs.filter((run) => run.container === container).map((run) => run.exitCode);
 
 describe("Docker init containers across deployments", () => {
-  it.fails("a bootstrap that failed runs again on the next up, which then succeeds; a third up runs nothing again", async () => {
+  it("a bootstrap that failed runs again on the next up, which then succeeds; a third up runs nothing again", async () => {
     const state = checkpoint();
     const script = { "mixstack-local-bootstrap": [1, 0] };
 
@@ -41,9 +41,9 @@ describe("Docker init containers across deployments", () => {
     expect(Object.values(third.steps).every((step) => step === "same")).toBe(true);
   }, 240_000);
 
-  it.fails("a volume owner (host directories) that failed runs again on the next up, and bootstrap after it", async () => {
+  it("a volume owner (host directories) that failed runs again on the next up, and bootstrap after it", async () => {
     const state = checkpoint();
-    const script = { "mixstack-remote-volume-owner": [1, 0] };
+    const script = { "mixstack-remote-volume-owner": [1, 0], "mixstack-remote-bootstrap": [0] };
 
     const first = await fakeUp({ file: "remote" }, state, script);
     expect(first.failed).toMatch(/mixstack-remote-volume-owner/);
