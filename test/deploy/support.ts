@@ -88,12 +88,6 @@ export function ofType(evaluation: Evaluation, type: string): RecordedResource[]
   return evaluation.resources.filter((resource) => resource.type === type);
 }
 
-export function named(evaluation: Evaluation, type: string, name: string): RecordedResource {
-  const found = evaluation.resources.find((resource) => resource.type === type && resource.name === name);
-  if (!found) throw new Error(`no ${type} named ${name} (have: ${ofType(evaluation, type).map((r) => r.name).join(", ") || "none"})`);
-  return found;
-}
-
 /** Every resource `name` waits for, directly or through what it waits for (explicit `dependsOn` only). */
 export function waitsFor(evaluation: Evaluation, name: string): Set<string> {
   const byName = new Map(evaluation.resources.map((resource) => [resource.name, resource]));
