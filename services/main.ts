@@ -16,6 +16,7 @@ export const serviceCommands: CommandTable = {
   backups: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupsCommand,
   restore: async () => (require("./ops/commands") as typeof import("./ops/commands")).restoreCommand,
   scheduler: async () => (require("./ops/commands") as typeof import("./ops/commands")).schedulerCommand,
+  ready: async () => (require("./ready/command") as typeof import("./ready/command")).readyCommand,
 };
 
 export function main(argv: string[]): Promise<number> {
