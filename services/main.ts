@@ -19,6 +19,7 @@ export const serviceCommands: CommandTable = {
   scheduler: async () => (require("./ops/commands") as typeof import("./ops/commands")).schedulerCommand,
   forget: async () => (require("./ops/person-commands") as typeof import("./ops/person-commands")).forgetCommand,
   "export-person": async () => (require("./ops/person-commands") as typeof import("./ops/person-commands")).exportPersonCommand,
+  ready: async () => (require("./ready/command") as typeof import("./ready/command")).readyCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

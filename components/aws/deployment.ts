@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AwsConfig } from "./config";
 import type { PlatformArgs, PlatformDeployment } from "../platform";
 import { backupWriters, NO_BACKUP_TARGET, resolveTemplate } from "../translate/env";
-import { slug as stackSlug } from "../translate/names";
+import { uniqueStackLabel } from "../translate/names";
 import { planSecrets, secretFor } from "../translate/secrets";
 import type { AwsBackupJob } from "./backup-job";
 import {
@@ -68,7 +68,8 @@ export class AwsDeployment extends pulumi.ComponentResource implements PlatformD
     const region = settings.region;
     const plan = planDeployment(topology, settings.stateStorage);
     if (plan instanceof Error) throw plan;
-    const slug = stackSlug(topology.stack);
+    // One label for every stack-derived name: the Cloud Map namespace label (63) is the tightest limit.
+    const slug = uniqueStackLabel(topology.stack, 63);
     const keepData = topology.keepDataOnDestroy;
 
     const notices = [...topology.notices];

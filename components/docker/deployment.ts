@@ -21,7 +21,8 @@ import {
 } from "../topology";
 import { dockerEnv } from "./env";
 import { dockerNames, hostPathFor, ownershipScript } from "./names";
-import { DockerService, gateOnExitCode, type DockerStorage } from "./service";
+import { initCommand, initGate, INIT_OPTIONS } from "./init-run";
+import { DockerService, type DockerStorage } from "./service";
 
 export type DockerDeploymentArgs = PlatformArgs<DockerConfig>;
 
@@ -102,7 +103,6 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
 
     // Docker creates missing host directories owned by root; hand them to the user each service runs as.
     const ownership: pulumi.Resource[] = [];
-    let ownershipGate: pulumi.Output<number> | undefined;
     if (storage.kind === "hostDirectories") {
       const mounts = topology.services.flatMap((spec) =>
         spec.volumes.map((volume, index) => ({
@@ -120,18 +120,17 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
           // Our image: it has a shell and runs as root here (`user`).
           image: builtImage("services"),
           user: "0:0",
-          entrypoints: ["sh", "-c"],
-          command: [ownershipScript(mounts)],
+          ...initCommand(["sh", "-c", ownershipScript(mounts)]),
+          ...initGate(),
+          // `sleep` as PID 1 would ignore SIGTERM: run under Docker's init, stopped at once.
+          init: true,
+          stopTimeout: 5,
           volumes: mounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.mountPath })),
           networkMode: "none",
-          attach: true,
-          mustRun: false,
-          restart: "no",
           labels: [...Object.entries(labels), ["mixstack.service", "volume-owner"]].map(([label, value]) => ({ label, value })),
         },
-        child({ deleteBeforeReplace: true }),
+        child(INIT_OPTIONS),
       );
-      ownershipGate = gateOnExitCode(owner, ownerName);
       ownership.push(owner);
     }
 
@@ -147,12 +146,12 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
       const spec = inStackForm(declared);
       const env = dockerEnv(spec, topology, secrets, BACKUP_STORE_URL);
       const prerequisites = spec.dependsOn.map((dependency) => created[dependency.service]!);
-      // A dependent's label carries each init service's exit code: a failed init stops its dependents.
-      const gates: Record<string, pulumi.Output<string>> = {};
-      if (ownershipGate) gates["mixstack.after.volume-owner"] = ownershipGate.apply(String);
+      // Labels of the containers and volumes created after an init run succeeded (they keep the
+      // values of before the init gate, when they carried the run's exit code: always "0" here).
+      const after: Record<string, string> = {};
+      if (ownership.length > 0) after["mixstack.after.volume-owner"] = "0";
       for (const dependency of spec.dependsOn) {
-        const completed = created[dependency.service]?.completed;
-        if (dependency.condition === "completed" && completed) gates[`mixstack.after.${dependency.service}`] = completed.apply(String);
+        if (dependency.condition === "completed" && created[dependency.service]) after[`mixstack.after.${dependency.service}`] = "0";
       }
       const deployed = new DockerService(
         `${name}-${spec.name}`,
@@ -172,8 +171,9 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
             "mixstack.service": spec.name,
             "mixstack.kind": spec.kind,
             "mixstack.talks-to": [...new Set(env.endpoints.map((e) => e.address))].join(","),
-            ...gates,
+            ...after,
           },
+          // A healthy container, or an init container whose run succeeded (its create fails otherwise).
           dependsOn: [...prerequisites.map((p) => p.container), ...ownership],
         },
         childComponent,

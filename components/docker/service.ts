@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerConfig } from "./config";
 import type { ServiceSpec } from "../topology";
+import { initCommand, initGate, INIT_OPTIONS } from "./init-run";
 import { hostPathFor, seconds } from "./names";
 
 /** Where a service's volumes live: named Docker volumes, or directories under `dataDir` on the host. */
@@ -31,8 +32,9 @@ export interface DockerServiceArgs {
 /**
  * One topology service on Docker: its volumes and its container, attached to the stack's private
  * network under the service's name, with limits, health check, restart policy and log rotation.
- * `init` services run to completion during the deploy; `job` services arrive in their in-stack form
- * (the scheduler container, with its own health check).
+ * `init` services run to completion during the deploy behind a health gate (init-run.ts), so a
+ * failed run is run again by the next `up`; `job` services arrive in their in-stack form (the
+ * scheduler container, with its own health check).
  */
 export class DockerService extends pulumi.ComponentResource {
   readonly container: docker.Container;
@@ -40,8 +42,6 @@ export class DockerService extends pulumi.ComponentResource {
   readonly publishedPorts: number[];
   /** Mount paths backed by a volume or host directory that outlives the container. */
   readonly persistentPaths: string[];
-  /** For `init` services: resolves to the exit code, and fails the deployment unless it is 0. */
-  readonly completed: pulumi.Output<number> | undefined;
 
   constructor(name: string, args: DockerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mixstack:docker:Service", name, {}, opts);
@@ -69,13 +69,34 @@ export class DockerService extends pulumi.ComponentResource {
     });
 
     const health = spec.health;
+    // An init service runs `mixstack <command>` (the image's launcher on PATH) inside the gate's wrapper.
+    const run = runsToCompletion
+      ? { ...initCommand(spec.entrypoint ?? ["mixstack", ...(spec.command ?? [])]), ...initGate() }
+      : {
+          entrypoints: spec.entrypoint,
+          command: spec.command,
+          healthcheck: health
+            ? {
+                tests: ["CMD-SHELL", health.command],
+                interval: seconds(health.intervalSeconds),
+                timeout: seconds(health.timeoutSeconds),
+                retries: health.retries,
+                startPeriod: seconds(health.startPeriodSeconds),
+              }
+            : undefined,
+          // Long-running services wait until healthy, so a broken release fails `pulumi up` instead of looping quietly.
+          wait: health !== undefined,
+          waitTimeout: health ? health.startPeriodSeconds + (health.intervalSeconds + health.timeoutSeconds) * health.retries + 30 : undefined,
+          restart: settings.restartPolicy,
+          attach: false,
+          mustRun: true,
+        };
     this.container = new docker.Container(
       `${name}-container`,
       {
         name: args.containerName,
         image: args.image,
-        entrypoints: spec.entrypoint,
-        command: spec.command,
+        ...run,
         envs: args.envs,
         networksAdvanced: [{ name: args.networkName, aliases: [spec.name] }],
         ports,
@@ -84,24 +105,6 @@ export class DockerService extends pulumi.ComponentResource {
         mounts: args.files?.map((file) => ({ type: "bind", source: file.source, target: file.target, readOnly: true })),
         memory: spec.resources.memoryMb,
         cpus: String(spec.resources.cpus),
-        healthcheck: health
-          ? {
-              tests: ["CMD-SHELL", health.command],
-              interval: seconds(health.intervalSeconds),
-              timeout: seconds(health.timeoutSeconds),
-              retries: health.retries,
-              startPeriod: seconds(health.startPeriodSeconds),
-            }
-          : undefined,
-        // Long-running services wait until healthy, so a broken release fails `pulumi up` instead of looping quietly.
-        wait: health !== undefined && !runsToCompletion,
-        waitTimeout: health
-          ? health.startPeriodSeconds + (health.intervalSeconds + health.timeoutSeconds) * health.retries + 30
-          : undefined,
-        restart: runsToCompletion ? "no" : settings.restartPolicy,
-        // An init container runs to its end during the deploy and must not be restarted afterwards.
-        attach: runsToCompletion,
-        mustRun: !runsToCompletion,
         logDriver: "json-file",
         logOpts: { "max-size": settings.logMaxSize, "max-file": String(settings.logMaxFiles) },
         // Our services run under an init (signal forwarding, zombie reaping); third-party images bring their own entrypoints.
@@ -111,27 +114,14 @@ export class DockerService extends pulumi.ComponentResource {
         labels: toLabels(args.labels),
       },
       // Fixed container names: the old container must go before its replacement can take the name.
-      { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
+      { parent: this, dependsOn: args.dependsOn, ...(runsToCompletion ? INIT_OPTIONS : { deleteBeforeReplace: true }) },
     );
 
     this.publishedPorts = published.map((p) => p.port);
     // What was actually mounted (the parity summary reads this, not the spec).
     this.persistentPaths = volumes.map((v) => String(v.containerPath));
-    this.completed = runsToCompletion ? gateOnExitCode(this.container, args.containerName) : undefined;
     this.registerOutputs({ container: this.container });
   }
-}
-
-/**
- * The exit code of a run-to-completion container, failing the deployment when it is not 0 (the
- * provider records a non-zero exit code without failing). Dependents consume it so they never start
- * after a failed init.
- */
-export function gateOnExitCode(container: docker.Container, containerName: string): pulumi.Output<number> {
-  return container.exitCode.apply((code) => {
-    if (code !== 0) throw new Error(`${containerName} exited with code ${code}; see \`docker logs ${containerName}\``);
-    return code;
-  });
 }
 
 function toLabels(labels: Record<string, pulumi.Input<string>>): docker.types.input.ContainerLabel[] {

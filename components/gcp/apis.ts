@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 /** The Google APIs the stack uses; the managed queue adds Memorystore and its networking. */
 export function requiredApis(options: { managedQueue: boolean }): string[] {
   return [
+    // Project-level IAM grants (gcp.projects.IAMMember) read and write the policy through it.
+    "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
     "run.googleapis.com",
     "artifactregistry.googleapis.com",

@@ -12,8 +12,12 @@ export type CloudRunEnv =
 export interface CloudRunWorkloadArgs {
   spec: ServiceSpec;
   home: Exclude<GcpHome, "vm" | "managed">;
-  /** Cloud Run resource name. */
-  resourceName: string;
+  /**
+   * Cloud Run resource name; unset, Pulumi names it (logical name + a random suffix, new for each
+   * attempt): what executed jobs need, since a failed first create stays in the project and a retry
+   * with the same name gets 409 (hashicorp/terraform-provider-google#17245).
+   */
+  resourceName: string | undefined;
   project: string;
   region: string;
   /** `tag@sha256:...`. */

@@ -20,6 +20,7 @@ import {
   type EnvValue,
   type ServiceName,
   type ServiceSpec,
+  SERVICES_IMAGE,
 } from "../topology";
 import { enableApis, requiredApis } from "./apis";
 import { BackupBucket } from "./backup-bucket";
@@ -323,24 +324,54 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
       const image = imageOf(spec);
       const secretVersions = env.flatMap((entry) => ("secret" in entry ? [pulumi.interpolate`${entry.secret.secretId}/${entry.secret.version}`] : []));
       const plainValues = env.flatMap((entry) => ("secret" in entry ? [] : [pulumi.interpolate`${entry.name}=${entry.value}`]));
+      const egress = { network: this.network.vpc.id, subnetwork: subnetId(subnetOf(networkPlan, spec.name).name), tag: names.tag(spec.name) };
+      const prerequisites = [...waitsFor, ...grantsOf(spec), ...caFiles.flatMap((f) => f.grants)];
+      // A service or worker pool starts only once what it talks to answers from its own subnet, as its
+      // own account, with its own secrets (the VM booted, the firewall path, the grants propagated):
+      // a failed first create of a Cloud Run service cannot be retried (409, docs/first-deploy.md "GCP").
+      const gateTargets = [...new Set(spec.talksTo.map((edge) => edge.to).filter((to) => homeOf(to) === "vm" || homeOf(to) === "managed"))];
+      let gate: CloudRunWorkload | undefined;
+      if ((home === "service" || home === "workerPool") && gateTargets.length > 0) {
+        const gateImage = imageOf({ ...spec, image: SERVICES_IMAGE });
+        gate = new CloudRunWorkload(
+          `${name}-${spec.name}-gate`,
+          {
+            spec: startGateSpec(spec, gateTargets),
+            home: "initJob",
+            resourceName: undefined,
+            project,
+            region,
+            image: gateImage,
+            serviceAccountEmail: emails.get(spec.name)!,
+            env,
+            files: caFiles,
+            egress,
+            runToken: runToken(gateImage, plainValues, [...secretVersions, ...waitsFor.flatMap(resourceId)]),
+            labels: { ...labels, "mixstack-service": spec.name, "mixstack-role": "start-gate" },
+            dependsOn: prerequisites,
+          },
+          childComponent(),
+        );
+      }
       workloads[spec.name] = new CloudRunWorkload(
         `${name}-${spec.name}`,
         {
           spec,
           home,
-          resourceName: names.of(spec.name),
+          // Executed jobs are named by Pulumi, afresh after a failed attempt; the others keep their names.
+          resourceName: home === "initJob" ? undefined : names.of(spec.name),
           project,
           region,
           image,
           serviceAccountEmail: emails.get(spec.name)!,
           env,
           files: caFiles,
-          egress: { network: this.network.vpc.id, subnetwork: subnetId(subnetOf(networkPlan, spec.name).name), tag: names.tag(spec.name) },
+          egress,
           runToken: home === "initJob" ? runToken(image, plainValues, [...secretVersions, ...waitsFor.flatMap(resourceId)]) : undefined,
           jobTimeoutSeconds: settings.backupTimeoutMinutes * 60,
           scheduler: home === "scheduledJob" ? { serviceAccountEmail: schedulerEmail!, schedulerName: names.of(spec.name) } : undefined,
           labels: { ...labels, "mixstack-service": spec.name },
-          dependsOn: [...waitsFor, ...grantsOf(spec), ...caFiles.flatMap((f) => f.grants)],
+          dependsOn: [...prerequisites, ...(gate ? [gate.ready] : [])],
         },
         childComponent(),
       );
@@ -419,6 +450,23 @@ export class GcpDeployment extends pulumi.ComponentResource implements PlatformD
       notices: this.notices,
     });
   }
+}
+
+/**
+ * The start gate of a Cloud Run workload: `mixstack ready` (services/ready) in our services image,
+ * run as an executed job in the workload's place; it waits until `targets` answer.
+ */
+function startGateSpec(spec: ServiceSpec, targets: ServiceName[]): ServiceSpec {
+  return {
+    ...spec,
+    description: `start gate of ${spec.name}: waits until ${targets.join(" and ")} answer from its subnet, as its account, with its secrets`,
+    image: SERVICES_IMAGE,
+    entrypoint: undefined,
+    command: ["ready"],
+    ports: [],
+    health: undefined,
+    resources: { memoryMb: 512, cpus: 1 },
+  };
 }
 
 /** A custom resource's ID (a replaced VM or disk has a new one); nothing for components. */

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { slug } from "../translate/names";
+import { slug, stackHash } from "../translate/names";
 
 /**
  * Names of the stack's resources on GCP, all derived from one prefix. The prefix is at most 20
@@ -9,14 +8,17 @@ import { slug } from "../translate/names";
 
 export const MAX_PREFIX = 20;
 
-/** `mixstack-<stack>` when it fits, else a shortened form with a hash of the stack name (stable). */
+/**
+ * `mixstack-<stack>` when the stack name is already a slug and fits, else a shortened form with a
+ * hash of the stack name (stable): a lossy slug (`Prod`, `dev.eu`) must not give another stack's names.
+ */
 export function gcpNamePrefix(stack: string, given?: string): string {
   if (given) return given;
   // The stack slug with runs of dashes made one (shorter, within the 20 characters).
   const short = slug(stack).replace(/-{2,}/g, "-");
   const full = `mixstack-${short}`;
-  if (full.length <= MAX_PREFIX) return full;
-  const hash = createHash("sha256").update(stack).digest("hex").slice(0, 4);
+  if (short === stack && full.length <= MAX_PREFIX) return full;
+  const hash = stackHash(stack, 4);
   return `mx-${short.slice(0, MAX_PREFIX - 8).replace(/-+$/, "")}-${hash}`;
 }
 

@@ -31,7 +31,9 @@ describe("an external InfluxDB on GCP", () => {
 
   it("has no backup job, schedule or bucket, and says why", () => {
     expect([resourcesOfType(evaluation, TYPES.scheduler), resourcesOfType(evaluation, TYPES.bucket)]).toEqual([[], []]);
-    expect(resourcesOfType(evaluation, TYPES.job).map((j) => j.inputs.name)).toEqual(["mixstack-gcp-test-bootstrap"]);
+    // Bootstrap, and the start gates of the services that talk to the queue on the VM (issue 17).
+    const jobs = resourcesOfType(evaluation, TYPES.job);
+    expect(jobs.filter((j) => (j.inputs.labels as Record<string, string>)["mixstack-role"] !== "start-gate").map((j) => j.name)).toEqual(["mixstack-bootstrap-job"]);
     expect(evaluation.outputs.backupJob!.value).toBeUndefined();
     expect(evaluation.outputs.notices!.value).toEqual([expect.stringContaining("InfluxDB is external (https://influx.example.com:8086)")]);
   });

@@ -37,7 +37,8 @@ describe("mixstack graph --stack gcp-example", () => {
       jobs: count("gcp:cloudrunv2/job:Job"),
       schedules: count("gcp:cloudscheduler/job:Job"),
       buckets: count("gcp:storage/bucket:Bucket"),
-    }).toEqual({ vm: 1, disks: 2, services: 2, workerPools: 1, jobs: 2, schedules: 1, buckets: 1 });
+    // Jobs: bootstrap, backup, and the start gates of ingest, the worker and Grafana (issue 17).
+    }).toEqual({ vm: 1, disks: 2, services: 2, workerPools: 1, jobs: 5, schedules: 1, buckets: 1 });
     const versions = resources.filter((r) => r.type === "gcp:secretmanager/secretVersion:SecretVersion");
     expect(versions.length).toBeGreaterThan(0);
     expect(versions.every((v) => v.inputs.secretData === "[secret]")).toBe(true);

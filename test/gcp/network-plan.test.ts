@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { stackHash } from "../../components/translate/names";
 import { gcpNamePrefix, gcpNames, MAX_PREFIX } from "../../components/gcp/names";
 import { egressPrefix, IAP_RANGE, ipToNumber, numberToIp, planFirewall, planNetwork, subnetOf } from "../../components/gcp/network-plan";
 import { placeServices } from "../../components/gcp/placement";
@@ -37,7 +38,8 @@ describe("GCP names", () => {
     ["a short stack", "prod", undefined, "mixstack-prod"],
     ["the example stack", "gcp-example", undefined, "mixstack-gcp-example"],
     ["a configured prefix", "prod", "acme-mx", "acme-mx"],
-    ["odd characters", "Prod_EU", undefined, "mixstack-prod-eu"],
+    // A lossy slug is told apart by a hash: `Prod_EU` and `prod-eu` are two stacks (issue 17).
+    ["odd characters", "Prod_EU", undefined, `mx-prod-eu-${stackHash("Prod_EU", 4)}`],
   ])("prefix for %s", (_case, stack, given, expected) => {
     expect(gcpNamePrefix(stack, given)).toBe(expected);
   });

@@ -276,10 +276,14 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
 
   it("runs bootstrap to completion before the worker and Grafana start", () => {
     const bootstrap = containers(evaluation).get("bootstrap")!;
-    expect(bootstrap.inputs).toMatchObject({ attach: true, mustRun: false, restart: "no", command: ["bootstrap"] });
+    // Health-gated (components/docker/init-run.ts): the deploy waits for the mark `mixstack bootstrap` leaves when it succeeded.
+    expect(bootstrap.inputs).toMatchObject({ wait: true, mustRun: true, restart: "no", attach: false, command: ["mixstack", "bootstrap"] });
+    expect((bootstrap.inputs as unknown as { entrypoints: string[] }).entrypoints.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(bootstrap.inputs.healthcheck?.tests).toEqual(["CMD", "test", "-f", "/tmp/mixstack-init-done"]);
     for (const service of ["worker", "grafana", "backup"]) {
       const dependent = containers(evaluation).get(service)!;
       expect(dependent.resource.options.dependsOn).toContain(bootstrap.resource.name);
+      // Created only after bootstrap succeeded (a failed run fails its own create); the label says so.
       expect(dependent.inputs.labels).toContainEqual({ label: "mixstack.after.bootstrap", value: "0" });
     }
   });
