@@ -1,4 +1,5 @@
-import { createRedisClient, redactUrl } from "../core/redis";
+import { createRedisClient } from "../core/redis";
+import { redactUrl } from "../core/redact";
 import type { ReadySettings } from "./settings";
 
 /** One dependency to wait for: a name for messages, and a check that resolves when it answers. */
