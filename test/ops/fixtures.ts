@@ -188,15 +188,16 @@ export interface OpsPipeline {
 
 /** The real pipeline (ingest, worker, influxd, redis-server) with what `mixstack backup`/`restore`/`forget` need. */
 export async function startOpsPipeline(label: string): Promise<OpsPipeline> {
-  const pipeline = await startPipeline({ dir: scratchDir(label), onStarted: track });
+  // Weeks of history go through /track here (one route for every test): its 5-day limit is off.
+  const pipeline = await startPipeline({ dir: scratchDir(label), onStarted: track, ingestEnv: { MIXSTACK_TRACK_MAX_AGE_DAYS: "0" } });
   const redis = createRedis(pipeline.redis.url);
   redis.on("error", () => undefined);
   await redis.connect();
   afterAll(async () => {
     if (redis.isOpen) await redis.close();
   });
-  const storeDir = join(scratchDir(`${label}-backups`), "store");
   const env = pipelineOpsEnv(pipeline, label);
+  const storeDir = env.BACKUP_TARGET!.slice("file://".length);
   const post = async (path: string, batch: unknown[]) => {
     const response = await fetch(`${pipeline.ingestUrl}${path}?ip=0&verbose=1`, {
       method: "POST",
