@@ -107,6 +107,7 @@ export class Worker {
       this.metricsListener = await startMetricsListener({
         registry: this.metrics.registry,
         port: settings.METRICS_PORT,
+        host: settings.METRICS_HOST,
         portIsDefault: settings.metricsPortIsDefault,
         healthy: () => Date.now() - this.lastAlive < Math.max(60_000, settings.WORKER_BLOCK_MS * 5),
         log,
