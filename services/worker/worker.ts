@@ -8,6 +8,7 @@ import { BEFORE_IDENTITY_FIELD, measurements } from "./schema";
 import { startMetricsListener, type MetricsListener } from "../core/metrics-server";
 import { WorkerMetrics } from "./metrics";
 import { createRedisConnection, type RedisConnection } from "./redis-connection";
+import { checkRedisRequirements } from "./redis-requirements";
 import { PipelineSampler } from "./sampler";
 import type { WorkerSettings } from "./settings";
 import { ConsumerGroup, isNoGroupError, type StreamEntry } from "./stream";
@@ -49,6 +50,8 @@ export class Worker {
     this.redis = createRedisConnection(settings.REDIS_URL, log, "commands");
     this.blocking = createRedisConnection(settings.REDIS_URL, log, "blocking-read");
     await Promise.all([this.redis.connect(), this.blocking.connect()]);
+    const redisServer = await checkRedisRequirements(this.redis);
+    if (redisServer.eviction) log.error({ redis: redisServer.version }, redisServer.eviction);
     const influx = new InfluxClient({ url: settings.INFLUX_URL, username: settings.INFLUX_USER, password: settings.INFLUX_PASSWORD });
     const group = new ConsumerGroup(this.redis, this.blocking, {
       consumer: settings.WORKER_CONSUMER,
