@@ -45,6 +45,18 @@ export const baseShape = {
     })
     .prefault({})
     .describe("InfluxDB 1.12"),
+  history: z
+    .strictObject({
+      since: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date such as "2024-01-01"' })
+        // Date.parse rolls 2024-02-30 over into March: only a date that reads back the same is real.
+        .refine((value) => Number.isFinite(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), { message: "expected a real date" })
+        .optional()
+        .describe("earliest event time ingest accepts (YYYY-MM-DD), on /import too; unset: the retention when it is finite (influxdb.retention), else two years back"),
+    })
+    .prefault({})
+    .describe("how far back events may go"),
   queue: z
     .strictObject({
       ...resourcesShape(512, 0.5),
@@ -58,6 +70,14 @@ export const baseShape = {
       ...resourcesShape(768, 1),
       minReplicas: field.int(1, 1).describe("fewest instances where the platform autoscales (default 1)"),
       maxReplicas: field.int(4, 1).describe("most instances where the platform autoscales (default 4)"),
+      trackMaxAgeDays: field.int(5, 0).describe("/track refuses events older than this many days, as Mixpanel does; 0: any age (default 5)"),
+      trustedProxyHops: z
+        .preprocess((value) => (typeof value === "string" && value.trim() !== "" ? Number(value) : value), z.number().int().min(0).max(10))
+        .optional()
+        .describe("proxies in front of ingest whose X-Forwarded-For entry is trusted (default: the platform's own, Docker 0, AWS 1 for the ALB, GCP 1 for Cloud Run's front end); add yours (a CDN, a reverse proxy)"),
+      clientMsPerSecond: field
+        .number(100, 0)
+        .describe("ingest time (ms per second of one instance) one client address may use before it gets 429; 0: no limit (default 100)"),
     })
     .prefault({})
     .describe("the ingestion API"),
@@ -65,6 +85,8 @@ export const baseShape = {
     .strictObject({
       ...resourcesShape(512, 1),
       replicas: field.int(1, 1).describe("worker instances where the platform runs several (default 1)"),
+      newEventNamesPerDay: field.int(1000, 1).describe("new event names let into InfluxDB per UTC day; beyond, their events wait in the dead letters (default 1000)"),
+      newPropertyKeysPerDay: field.int(5000, 1).describe("new event property keys let into InfluxDB per UTC day; beyond, likewise (default 5000)"),
     })
     .prefault({})
     .describe("queue → InfluxDB worker"),

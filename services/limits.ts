@@ -16,6 +16,8 @@ export interface Limit {
   service: "ingest" | "worker";
   /** The environment variable; undefined for a fixed bound. */
   setting?: string;
+  /** The stack config key the topology sets `setting` from (`mixstack:<key>`), where users need one. */
+  config?: string;
   /** The default as the docs show it. */
   default: string;
   /** The default as the settings reader gives it (checked), for a limit with a setting. */
@@ -33,6 +35,7 @@ export const LIMITS: readonly Limit[] = [
     what: "age of a `/track` event",
     service: "ingest",
     setting: "MIXSTACK_TRACK_MAX_AGE_DAYS",
+    config: "ingest.trackMaxAgeDays",
     default: "5 days (0: none)",
     value: 5,
     answer: "the event is refused: `properties.time, older than 5 days; send old events to /import` (`too_old`)",
@@ -42,8 +45,9 @@ export const LIMITS: readonly Limit[] = [
     what: "earliest event (and profile `$time`) on every route",
     service: "ingest",
     setting: "MIXSTACK_HISTORY_SINCE",
-    default: "`730d` (two years back; or a date `YYYY-MM-DD`)",
-    value: { maxAgeMs: 730 * 86_400_000 },
+    config: "history.since",
+    default: "`730d` (two years back; or a date `YYYY-MM-DD`); from stack config: `history.since`, else a finite `influxdb.retention`",
+    value: "730d",
     answer: "the item is refused: `properties.time, before <day>, the earliest time this server accepts (MIXSTACK_HISTORY_SINCE)` (`before_history`)",
     test: ["test/ingest/event.test.ts", "the earliest time this server accepts (MIXSTACK_HISTORY_SINCE)"],
   },
@@ -156,6 +160,7 @@ export const LIMITS: readonly Limit[] = [
     what: "ingest time per client address (`X-Forwarded-For` read through `MIXSTACK_TRUSTED_PROXY_HOPS`); `/import` with a secret is exempt",
     service: "ingest",
     setting: "MIXSTACK_CLIENT_MS_PER_SECOND",
+    config: "ingest.clientMsPerSecond",
     default: "100 ms per second, 10 % of a core (0: none)",
     value: 100,
     answer: "`429` + `Retry-After` before the body is read: `too many requests from this address; retry later` (strict `/import`: Mixpanel's `Project exceeded rate limits…`) (`rate_limited`)",
@@ -210,6 +215,7 @@ export const LIMITS: readonly Limit[] = [
     what: "new event names per UTC day, all workers together",
     service: "worker",
     setting: "WORKER_NEW_EVENT_NAMES_PER_DAY",
+    config: "worker.newEventNamesPerDay",
     default: "1,000",
     value: 1000,
     answer: "the event is dead-lettered (`budget of new event names for today spent …`), counted in `mixstack_worker_budget_refusals_total{kind}` and `pipeline.refused`",
@@ -219,6 +225,7 @@ export const LIMITS: readonly Limit[] = [
     what: "new event property keys (field keys) per UTC day",
     service: "worker",
     setting: "WORKER_NEW_PROPERTY_KEYS_PER_DAY",
+    config: "worker.newPropertyKeysPerDay",
     default: "5,000",
     value: 5000,
     answer: "the event is dead-lettered, counted as above",
@@ -335,8 +342,8 @@ export function settingDefaults(): Record<string, unknown> {
 
 export function limitsTable(): string {
   const cell = (text: string) => text.replace(/\|/g, "\\|");
-  const rows = LIMITS.map((limit) => `| ${cell(limit.what)} | ${limit.service} | ${limit.setting ? `\`${limit.setting}\`` : "fixed"} | ${cell(limit.default)} | ${cell(limit.answer)} | \`${limit.test[0]}\` |`);
-  return `${["| limit | service | setting | default | answer | test |", "|---|---|---|---|---|---|", ...rows].join("\n")}\n`;
+  const rows = LIMITS.map((limit) => `| ${cell(limit.what)} | ${limit.service} | ${limit.setting ? `\`${limit.setting}\`` : "fixed"} | ${limit.config ? `\`${limit.config}\`` : ""} | ${cell(limit.default)} | ${cell(limit.answer)} | \`${limit.test[0]}\` |`);
+  return `${["| limit | service | setting | stack config | default | answer | test |", "|---|---|---|---|---|---|---|", ...rows].join("\n")}\n`;
 }
 
 if (require.main === module) {

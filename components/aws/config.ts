@@ -102,7 +102,13 @@ export const awsSection = z.strictObject({
         .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: "expected an ElastiCache node type such as cache.t4g.small" })
         .default("cache.t4g.small")
         .describe("node type (default cache.t4g.small)"),
-      engineVersion: z.string().regex(/^\d+\.\d+$/, { message: 'expected "major.minor"' }).default("8.0").describe("Valkey version (default 8.0)"),
+      engineVersion: z
+        .string()
+        .regex(/^\d+\.\d+$/, { message: 'expected "major.minor"' })
+        // The worker's scripts run at maxmemory (allow-oom), which needs Valkey / Redis 7 or later.
+        .refine((version) => Number(version.split(".")[0]) >= 7, { message: "expected Valkey 7.2 or later (the worker's scripts need Redis 7 features)" })
+        .default("8.0")
+        .describe("Valkey version, 7.2 or later (default 8.0)"),
       replicas: field.int(1, 0, 5).describe("read replicas; 1 or more enables Multi-AZ automatic failover (default 1)"),
       snapshotsKept: field.int(7, 0, 35).describe("daily snapshots kept (default 7)"),
     })

@@ -20,7 +20,8 @@ export const aws = definePlatform({
   options: { managedQueue: true, externalInfluxdb: true },
   checks: awsConfigProblems,
   // The load balancers terminate TLS.
-  topologyOptions: () => ({ serviceTls: false }),
+  // The ALB appends the client's address to X-Forwarded-For: one trusted hop.
+  topologyOptions: () => ({ serviceTls: false, trustedProxyHops: 1 }),
   deploy: (name, args, opts) => new AwsDeployment(name, args, opts),
   volumeSubstitutions: {},
   backupJob: awsBackupJob,

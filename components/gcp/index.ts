@@ -14,7 +14,8 @@ export const gcp = definePlatform({
   options: { managedQueue: true, externalInfluxdb: true },
   checks: gcpConfigProblems,
   // Cloud Run terminates TLS.
-  topologyOptions: () => ({ serviceTls: false }),
+  // Cloud Run's front end sets X-Forwarded-For to the client's address: one trusted hop.
+  topologyOptions: () => ({ serviceTls: false, trustedProxyHops: 1 }),
   deploy: (name, args, opts) => new GcpDeployment(name, args, opts),
   // Grafana's `preferred` volume is Cloud Run's in-memory filesystem.
   volumeSubstitutions: { preferredEphemeral: true },

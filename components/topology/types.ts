@@ -207,6 +207,12 @@ export interface TopologyOptions {
    * serve HTTPS themselves (Docker with `docker.tls`); false where a load balancer terminates TLS.
    */
   serviceTls: boolean;
+  /**
+   * Proxies the platform puts in front of its public services, each adding one `X-Forwarded-For`
+   * entry ingest may trust (Docker 0; an ALB 1; Cloud Run's front end 1: it sets the header to the
+   * client's address).
+   */
+  trustedProxyHops: number;
 }
 
 /** A service as its catalogue builder returns it; `talksTo` is derived from its env. */

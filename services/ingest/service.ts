@@ -68,7 +68,7 @@ export async function startIngest(settings: IngestSettings, log: Logger, options
     metricsListener = await startMetricsListener({
       registry: metrics.registry,
       port: settings.METRICS_PORT,
-      host: settings.MIXSTACK_LISTEN_HOST,
+      host: settings.METRICS_HOST,
       portIsDefault: settings.metricsPortIsDefault,
       log,
     });

@@ -35,23 +35,27 @@ const pathPrefix = z
     message: 'expected a URL path such as "/mp"',
   });
 
-/** `YYYY-MM-DD` (a fixed floor) or `<N>d` (a floor N days before now), for MIXSTACK_HISTORY_SINCE. */
+/** `YYYY-MM-DD` (a fixed floor) or `<N>d` (a floor N days before now), for MIXSTACK_HISTORY_SINCE; undefined when it is neither. */
+function historyFloor(value: string): HistoryFloor | undefined {
+  const days = /^(\d+)d$/.exec(value.trim());
+  if (days) return { maxAgeMs: Number(days[1]) * 86_400_000 };
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? Date.parse(`${value.trim()}T00:00:00Z`) : Number.NaN;
+  // Date.parse rolls 2024-02-30 over into March: only a date that reads back the same is real.
+  return Number.isFinite(date) && new Date(date).toISOString().startsWith(value.trim()) ? { sinceMs: date } : undefined;
+}
+
+// Kept as text in the env (what the topology and the contract table show), read as a floor once.
 const historySince = z
   .string()
   .default("730d")
-  .transform((value, context): HistoryFloor => {
-    const days = /^(\d+)d$/.exec(value.trim());
-    if (days) return { maxAgeMs: Number(days[1]) * 86_400_000 };
-    const date = /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? Date.parse(`${value.trim()}T00:00:00Z`) : Number.NaN;
-    if (Number.isFinite(date)) return { sinceMs: date };
-    context.addIssue({ code: "custom", message: 'expected a date such as "2024-01-01" or a number of days such as "730d"' });
-    return z.NEVER;
-  });
+  .refine((value) => historyFloor(value) !== undefined, { message: 'expected a date such as "2024-01-01" or a number of days such as "730d"' });
 
 export const ingestEnvironment = z.object({
   PORT: env.port(8080),
   /** Prometheus `/metrics`, on a port of its own that load balancers never forward; 0 turns it off. */
   METRICS_PORT: env.port(9464),
+  /** Address of the metrics listener: loopback unless the platform needs it reachable (the topology sets 0.0.0.0 in containers). */
+  METRICS_HOST: z.string().default("127.0.0.1"),
   MIXSTACK_LISTEN_HOST: z.string().default("0.0.0.0"),
   REDIS_URL: env.redisUrl(),
   MIXSTACK_TOKEN: env.list().refine((tokens) => tokens.length > 0, { message: "at least one project token is required" }),
@@ -153,7 +157,7 @@ export function readIngestSettings(source: NodeJS.ProcessEnv = process.env): Ing
       maxDepth: MAX_DEPTH,
       maxEventBytes: e.MIXSTACK_MAX_EVENT_BYTES,
       trackMaxAgeMs: e.MIXSTACK_TRACK_MAX_AGE_DAYS * 86_400_000,
-      history: e.MIXSTACK_HISTORY_SINCE,
+      history: historyFloor(e.MIXSTACK_HISTORY_SINCE)!,
     },
   };
 }

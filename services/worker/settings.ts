@@ -53,6 +53,8 @@ export const workerEnvironment = z.object({
   ROLLUP_INTERVAL_MS: env.positiveInt(60_000),
   /** Prometheus `/metrics` and `/healthz`; 0 turns the endpoint off. */
   METRICS_PORT: env.port(9464),
+  /** Address of `/metrics` and `/healthz`: loopback unless the platform needs it reachable (the topology sets 0.0.0.0 in containers). */
+  METRICS_HOST: z.string().default("127.0.0.1"),
   LOG_LEVEL: z.string().default("info"),
 });
 

@@ -9,6 +9,7 @@ import { startMetricsListener, type MetricsListener } from "../core/metrics-serv
 import { WorkerMetrics } from "./metrics";
 import { createRedisConnection, type RedisConnection } from "./redis-connection";
 import { RollupJob } from "./rollup/rollup-job";
+import { checkRedisRequirements } from "./redis-requirements";
 import { PipelineSampler } from "./sampler";
 import type { WorkerSettings } from "./settings";
 import { ConsumerGroup, isNoGroupError, type StreamEntry } from "./stream";
@@ -51,6 +52,8 @@ export class Worker {
     this.redis = createRedisConnection(settings.REDIS_URL, log, "commands");
     this.blocking = createRedisConnection(settings.REDIS_URL, log, "blocking-read");
     await Promise.all([this.redis.connect(), this.blocking.connect()]);
+    const redisServer = await checkRedisRequirements(this.redis);
+    if (redisServer.eviction) log.error({ redis: redisServer.version }, redisServer.eviction);
     const influx = new InfluxClient({ url: settings.INFLUX_URL, username: settings.INFLUX_USER, password: settings.INFLUX_PASSWORD });
     const group = new ConsumerGroup(this.redis, this.blocking, {
       consumer: settings.WORKER_CONSUMER,
@@ -109,6 +112,7 @@ export class Worker {
       this.metricsListener = await startMetricsListener({
         registry: this.metrics.registry,
         port: settings.METRICS_PORT,
+        host: settings.METRICS_HOST,
         portIsDefault: settings.metricsPortIsDefault,
         healthy: () => Date.now() - this.lastAlive < Math.max(60_000, settings.WORKER_BLOCK_MS * 5),
         log,

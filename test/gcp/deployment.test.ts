@@ -269,7 +269,18 @@ describe("gcp-example: Cloud Run", () => {
       liveness: "/healthz",
       args: ["ingest"],
       // PORT is Cloud Run's own (set to the container port).
-      env: ["METRICS_PORT", "REDIS_URL", "MIXSTACK_TOKEN", "MIXSTACK_API_SECRET", "LOG_LEVEL"],
+      env: [
+        "METRICS_PORT",
+        "METRICS_HOST",
+        "REDIS_URL",
+        "MIXSTACK_TOKEN",
+        "MIXSTACK_API_SECRET",
+        "MIXSTACK_TRACK_MAX_AGE_DAYS",
+        "MIXSTACK_HISTORY_SINCE",
+        "MIXSTACK_CLIENT_MS_PER_SECOND",
+        "MIXSTACK_TRUSTED_PROXY_HOPS",
+        "LOG_LEVEL",
+      ],
     });
   });
 

@@ -122,6 +122,7 @@ describe("readIngestSettings", () => {
     ["a flag that is not a boolean", { ...required, MIXSTACK_GEOIP: "maybe" }, /MIXSTACK_GEOIP: expected true or false/],
     ["a service account without a secret", { ...required, MIXSTACK_SERVICE_ACCOUNT_SECRETS: "user" }, /MIXSTACK_SERVICE_ACCOUNT_SECRETS: expected "user:secret"/],
     ["a history floor that is neither a date nor days", { ...required, MIXSTACK_HISTORY_SINCE: "2 years" }, /MIXSTACK_HISTORY_SINCE: expected a date such as "2024-01-01" or a number of days such as "730d"/],
+    ["a history floor on a day that does not exist", { ...required, MIXSTACK_HISTORY_SINCE: "2024-02-30" }, /MIXSTACK_HISTORY_SINCE: expected a date such as "2024-01-01"/],
     ["a memory share above 100 %", { ...required, MIXSTACK_QUEUE_MEMORY_PERCENT: "120" }, /MIXSTACK_QUEUE_MEMORY_PERCENT: /],
     ["a prefix that is not a path", { ...required, MIXSTACK_PATH_PREFIX: "mp" }, /MIXSTACK_PATH_PREFIX: expected a URL path/],
     ["a certificate without a key", { ...required, MIXSTACK_TLS_CERT_FILE: "/x.pem" }, /MIXSTACK_TLS_CERT_FILE and MIXSTACK_TLS_KEY_FILE must be set together/],

@@ -21,6 +21,10 @@ export function worker({ config, wiring }: CatalogueContext): ServiceDraft {
       INFLUX_USER: text(config.influxdb.writerUser),
       INFLUX_PASSWORD: [env.secret("influxWriterPassword")],
       METRICS_PORT: text(METRICS_PORT),
+      // The platform's health check and other containers reach it; never routed publicly.
+      METRICS_HOST: text("0.0.0.0"),
+      WORKER_NEW_EVENT_NAMES_PER_DAY: text(config.worker.newEventNamesPerDay),
+      WORKER_NEW_PROPERTY_KEYS_PER_DAY: text(config.worker.newPropertyKeysPerDay),
       LOG_LEVEL: logLevel,
     } satisfies EnvFor<typeof workerEnvironment, EnvValue>,
     // Prometheus `/metrics` and `/healthz` (the loop is alive).
