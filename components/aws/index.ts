@@ -19,8 +19,8 @@ export const aws = definePlatform({
   section: awsSection,
   options: { managedQueue: true, externalInfluxdb: true },
   checks: awsConfigProblems,
-  // The load balancers terminate TLS.
-  topologyOptions: () => ({ serviceTls: false }),
+  // The load balancers terminate TLS (with a certificate; aws.allowHttp serves plain HTTP).
+  topologyOptions: (settings) => ({ serviceTls: false, publicHttps: settings.certificateArn !== undefined, loopbackRpc: false }),
   deploy: (name, args, opts) => new AwsDeployment(name, args, opts),
   volumeSubstitutions: {},
   backupJob: awsBackupJob,

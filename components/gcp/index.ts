@@ -14,7 +14,7 @@ export const gcp = definePlatform({
   options: { managedQueue: true, externalInfluxdb: true },
   checks: gcpConfigProblems,
   // Cloud Run terminates TLS.
-  topologyOptions: () => ({ serviceTls: false }),
+  topologyOptions: () => ({ serviceTls: false, publicHttps: true, loopbackRpc: false }),
   deploy: (name, args, opts) => new GcpDeployment(name, args, opts),
   // Grafana's `preferred` volume is Cloud Run's in-memory filesystem.
   volumeSubstitutions: { preferredEphemeral: true },
