@@ -14,6 +14,7 @@ export const operatorCommands: CommandTable = {
   deploy: async () => (require("./deploy/command") as typeof import("./deploy/command")).deployCommand,
   // The native dev harness: for contributors and tests, never in the image.
   dev: async () => (require("../services/dev/command") as typeof import("../services/dev/command")).devCommand,
+  report: async () => (require("./report/command") as typeof import("./report/command")).reportCommand,
 };
 
 export function main(argv: string[]): Promise<number> {

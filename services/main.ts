@@ -11,6 +11,7 @@ export const serviceCommands: CommandTable = {
   ingest: async () => (require("./ingest/command") as typeof import("./ingest/command.js")).ingestCommand,
   worker: async () => (require("./worker/command") as typeof import("./worker/command.js")).workerCommand,
   bootstrap: async () => (require("./worker/bootstrap") as typeof import("./worker/bootstrap.js")).bootstrapCommand,
+  query: async () => (require("./query/command") as typeof import("./query/command.js")).queryCommand,
   dlq: async () => (require("./worker/dlq") as typeof import("./worker/dlq.js")).dlqCommand,
   backup: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupCommand,
   backups: async () => (require("./ops/commands") as typeof import("./ops/commands")).backupsCommand,

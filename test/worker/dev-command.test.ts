@@ -61,6 +61,11 @@ describe("mixstack dev", () => {
     });
     const countCurl = /^\s+(curl -s -G .*)$/m.exec(banner)?.[1];
     expect(JSON.parse((await shell(countCurl!)).stdout).results[0].series[0].values[0][1]).toBe(1);
+    // The query service's printed segmentation counts that event's person.
+    const reportCurl = /^\s+(curl -s -u \S+: "http:\/\/127\.0\.0\.1:\d+\/api\/query\/segmentation.*)$/m.exec(banner)?.[1];
+    expect(banner).toMatch(/^ {2}query {6}http:\/\/127\.0\.0\.1:\d+ {3}\(query secret \S+\)$/m);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(JSON.parse((await shell(reportCurl!)).stdout).data.values.hello[today]).toBe(1);
 
     dev.signal("SIGINT");
     expect(await dev.waitForExit(60_000)).toBe(0);
