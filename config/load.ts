@@ -145,7 +145,8 @@ function describeIssues(
     const secret = secretKeys.has(String(path[0])) || (secretNames as readonly PropertyKey[]).includes(path[0]!);
     if (value === undefined) {
       const hint = path.length === 1 && path[0] === "platform" ? ` (one of: ${platformNames.join(", ")})` : "";
-      return [{ key: keyName(path), message: `is required${hint}` }];
+      // A refinement that asks for a key may say why ("is required: …").
+      return [{ key: keyName(path), message: issue.code === "custom" && issue.message.startsWith("is required: ") ? issue.message : `is required${hint}` }];
     }
     const got = secret ? "[secret]" : JSON.stringify(value);
     if (path.length === 1 && path[0] === "platform") {

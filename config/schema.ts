@@ -26,8 +26,8 @@ export const baseShape = {
       retention: z
         .string()
         .regex(/^(INF|\d+[hdw])$/, { message: 'expected INF or a duration such as "52w"' })
-        .default("INF")
-        .describe("duration of the default retention policy (default INF: keep forever)"),
+        .optional()
+        .describe("duration of the default retention policy, e.g. 104w, or INF to keep forever (unset: 400d for a new database; an existing database keeps its own)"),
       adminUser: influxName.default("admin").describe("admin user, used by bootstrap and backups (default admin)"),
       writerUser: influxName.default("mixstack_writer").describe("the worker's user, WRITE (and READ) on the database (default mixstack_writer)"),
       readerUser: influxName.default("mixstack_reader").describe("Grafana's user, READ on the database (default mixstack_reader)"),
@@ -93,7 +93,9 @@ export const baseShape = {
   grafana: z
     .strictObject({
       ...resourcesShape(512, 0.5),
-      anonymousViewer: field.flag(false).describe("let visitors view dashboards without logging in (default false)"),
+      anonymousViewer: field
+        .flag(false)
+        .describe("let anyone who reaches Grafana in without logging in, as a Viewer who can read all event data (any InfluxQL through Grafana's query API), not only the dashboards (default false)"),
       volumeGb: field.int(2, 1).describe("size of Grafana's volume where the platform sizes volumes (default 2)"),
     })
     .prefault({})

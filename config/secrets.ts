@@ -11,6 +11,7 @@ export const secretNames = [
   "influxWriterPassword",
   "influxReaderPassword",
   "grafanaAdminPassword",
+  "grafanaSecretKey",
   "queuePassword",
 ] as const;
 
@@ -45,5 +46,10 @@ export const secretsShape = {
   grafanaAdminPassword: orPlaceholder(password)
     .optional()
     .describe("Grafana `admin` password (generated when unset; Grafana applies it on first start only)"),
+  grafanaSecretKey: orPlaceholder(password)
+    .optional()
+    .describe(
+      "Grafana's secret_key, which encrypts what Grafana stores in its database (the data source password among it) (generated when unset; a Grafana that already stored secrets of its own under Grafana's built-in key needs that key set here, docs/privacy.md)",
+    ),
   queuePassword: orPlaceholder(urlSafePassword).optional().describe("Valkey password, part of REDIS_URL (generated when unset)"),
 } satisfies Record<SecretName, z.ZodType>;

@@ -66,7 +66,10 @@ export const awsSection = z.strictObject({
     .string()
     .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, { message: "expected an ACM certificate ARN" })
     .optional()
-    .describe("ACM certificate for HTTPS on the load balancers (HTTP then redirects to HTTPS); unset: HTTP only"),
+    .describe("ACM certificate for HTTPS on the load balancers (HTTP then redirects to HTTPS); required unless allowHttp"),
+  allowHttp: field
+    .flag(false)
+    .describe("serve ingest and Grafana over plain HTTP when certificateArn is unset (default false: such a stack is refused; the token, Grafana's password and every event would cross the internet unencrypted)"),
   hostnames: z
     .strictObject({
       ingest: hostname.optional().describe("DNS name you point (CNAME/alias) at the ingest load balancer"),
@@ -144,6 +147,14 @@ export const awsSection = z.strictObject({
     .default(30)
     .describe("CloudWatch Logs retention in days (default 30)"),
   containerInsights: field.flag(false).describe("CloudWatch Container Insights on the cluster (extra cost) (default false)"),
+}).superRefine((aws, context) => {
+  if (!aws.certificateArn && !aws.allowHttp) {
+    context.addIssue({
+      code: "custom",
+      path: ["certificateArn"],
+      message: "is required: ingest and Grafana face the internet; set an ACM certificate ARN, or aws.allowHttp: true to serve plain HTTP",
+    });
+  }
 });
 
 export type AwsConfig = z.output<typeof awsSection>;

@@ -19,9 +19,9 @@ export const aws = definePlatform({
   section: awsSection,
   options: { managedQueue: true, externalInfluxdb: true },
   checks: awsConfigProblems,
-  // The load balancers terminate TLS.
+  // The load balancers terminate TLS (with a certificate; aws.allowHttp serves plain HTTP).
   // The ALB appends the client's address to X-Forwarded-For: one trusted hop.
-  topologyOptions: () => ({ serviceTls: false, trustedProxyHops: 1 }),
+  topologyOptions: (settings) => ({ serviceTls: false, publicHttps: settings.certificateArn !== undefined, loopbackRpc: false, trustedProxyHops: 1 }),
   deploy: (name, args, opts) => new AwsDeployment(name, args, opts),
   volumeSubstitutions: {},
   backupJob: awsBackupJob,

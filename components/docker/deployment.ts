@@ -20,6 +20,7 @@ import {
   type ServiceSpec,
 } from "../topology";
 import { dockerEnv } from "./env";
+import { dockerNetworkPlan } from "./network-plan";
 import { dockerNames, hostPathFor, ownershipScript } from "./names";
 import { initCommand, initGate, INIT_OPTIONS } from "./init-run";
 import { DockerService, type DockerStorage } from "./service";
@@ -31,8 +32,9 @@ const BACKUP_STORE_URL = "file:///backups";
 
 /**
  * The whole stack on one Docker engine (local socket, or any host from `mixstack:docker.host`):
- * one private bridge network, our two images built on that engine, one container per topology
- * service, volumes kept on destroy by default, and the in-stack backup scheduler.
+ * private bridge networks that follow the topology's edges (docker/network-plan.ts), our two images
+ * built on that engine, one container per topology service, volumes kept on destroy by default, and
+ * the in-stack backup scheduler, in InfluxDB's network namespace.
  */
 export class DockerDeployment extends pulumi.ComponentResource implements PlatformDeployment {
   readonly publicUrls: Partial<Record<ServiceName, pulumi.Output<string>>>;
@@ -40,7 +42,8 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
   readonly backupJob: pulumi.Output<DockerBackupJob>;
   readonly summary: pulumi.Output<DeploymentSummary>;
   readonly notices: pulumi.Output<string[]>;
-  readonly network: docker.Network;
+  /** One per pair of network namespaces an edge joins, by Docker network name (docker/network-plan.ts). */
+  readonly networks: Readonly<Record<string, docker.Network>>;
   readonly services: Readonly<Partial<Record<ServiceName, DockerService>>>;
 
   constructor(name: string, args: DockerDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -56,11 +59,22 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     const child = (extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions => ({ parent: this, provider: engine, ...extra });
     const childComponent: pulumi.ComponentResourceOptions = { parent: this, providers: engine ? [engine] : undefined };
 
-    this.network = new docker.Network(
-      `${name}-network`,
-      { name: names.network, driver: "bridge", labels: Object.entries(labels).map(([label, value]) => ({ label, value })) },
-      child({ deleteBeforeReplace: true }),
-    );
+    // As Docker runs them: a scheduled job in its in-stack form.
+    const runForms = topology.services.map(inStackForm);
+    const networkPlan = dockerNetworkPlan(topology, runForms, names.network);
+    const networks: Record<string, docker.Network> = {};
+    for (const network of networkPlan.networks) {
+      networks[network.name] = new docker.Network(
+        `${name}-${network.name.slice(names.network.length + 1)}-network`,
+        {
+          name: network.name,
+          driver: "bridge",
+          labels: [...Object.entries(labels), ["mixstack.network-to", network.target]].map(([label, value]) => ({ label, value })),
+        },
+        child({ deleteBeforeReplace: true }),
+      );
+    }
+    this.networks = networks;
 
     // Built on the target engine; containers run the image ID, so every rebuild rolls out.
     const builtImages = new Map<BuildName, docker.Image>();
@@ -96,6 +110,12 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
       // Neither Docker nor Pulumi deletes a host directory: say so rather than promise it.
       notices.push(
         `keepDataOnDestroy is false, but the host directories under ${storage.dataDir} (docker.dataDir) are never deleted by \`pulumi destroy\`: remove them on the Docker host yourself.`,
+      );
+    }
+    const grafanaAddress = publishedPorts(settings).grafana?.address;
+    if (!settings.tls && grafanaAddress && grafanaAddress !== "127.0.0.1" && grafanaAddress !== "::1" && topology.services.some((spec) => spec.name === "grafana")) {
+      notices.push(
+        `Grafana is served over plain HTTP on ${grafanaAddress}: its login and every dashboard cross the network unencrypted. Set docker.tls (Grafana then serves HTTPS with ingest's certificate), or docker.grafanaBindAddress: 127.0.0.1 and reach it through an SSH tunnel or a reverse proxy.`,
       );
     }
     for (const notice of notices) pulumi.log.warn(notice, this);
@@ -144,7 +164,8 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     for (const declared of startOrder(topology)) {
       // No scheduler service on Docker: the backup job runs as its in-stack scheduler container.
       const spec = inStackForm(declared);
-      const env = dockerEnv(spec, topology, secrets, BACKUP_STORE_URL);
+      const networking = networkPlan.services.get(spec.name)!;
+      const env = dockerEnv(spec, topology, secrets, BACKUP_STORE_URL, networking.kind === "sharesWith" ? networking.service : undefined);
       const prerequisites = spec.dependsOn.map((dependency) => created[dependency.service]!);
       // Labels of the containers and volumes created after an init run succeeded (they keep the
       // values of before the init gate, when they carried the run's exit code: always "0" here).
@@ -161,7 +182,10 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
           envs: env.envs,
           containerName: names.container(spec.name),
           volumeName: (volume) => names.volume(spec.name, volume),
-          networkName: this.network.name,
+          networking:
+            networking.kind === "sharesWith"
+              ? { kind: "sharesWith", container: created[networking.service]!.container.id }
+              : { kind: "networks", networks: networking.networks.map((network) => ({ name: networks[network.name]!.name, aliases: network.aliases })) },
           storage,
           hostPorts: hostPorts(spec),
           files: tlsFiles(spec, settings),
@@ -179,7 +203,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
         childComponent,
       );
       created[spec.name] = deployed;
-      // On one bridge network every container reaches every other by alias: an endpoint is wired when its target runs there.
+      // An endpoint is wired when its target runs: on the target's network, or in its namespace.
       for (const endpoint of env.endpoints) {
         if (created[endpoint.to]) edges.push(edgeLabel(endpoint.from, endpoint.to, port(service(topology, endpoint.to), endpoint.port).port));
       }
@@ -187,7 +211,7 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
     this.services = created;
 
     const host = isIP(settings.publicHost) === 6 ? `[${settings.publicHost}]` : settings.publicHost;
-    // A service serving HTTPS itself has `tls`; Grafana has no certificate of ours: a reverse proxy in front is the way to HTTPS (docs/deploy.md).
+    // A service serving HTTPS itself (ingest and Grafana with docker.tls) has `tls`.
     this.publicUrls = Object.fromEntries(
       topology.services.flatMap((spec) => {
         const first = spec.ports.find((p) => p.public);
@@ -208,7 +232,8 @@ export class DockerDeployment extends pulumi.ComponentResource implements Platfo
       platform: "docker",
       // Empty: the Docker CLI's default engine (DOCKER_HOST or the local socket), as the provider used.
       dockerHost: settings.host ?? "",
-      network: names.network,
+      // The network the backup job reaches the queue on from InfluxDB's namespace, where it runs.
+      network: networkPlan.networks.find((network) => writer && network.talkers.includes(writer.name))?.name ?? names.network,
       container: names.container(writer?.name ?? "backup"),
     });
     this.summary = pulumi.output(

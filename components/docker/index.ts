@@ -13,7 +13,7 @@ export const docker = definePlatform({
   options: { managedQueue: false, externalInfluxdb: false },
   checks: () => [],
   // The operator gives ingest its certificate (`docker.tls`): ingest serves HTTPS itself.
-  topologyOptions: (settings) => ({ serviceTls: settings.tls !== undefined, trustedProxyHops: 0 }),
+  topologyOptions: (settings) => ({ serviceTls: settings.tls !== undefined, publicHttps: settings.tls !== undefined, loopbackRpc: true, trustedProxyHops: 0 }),
   deploy: (name, args, opts) => new DockerDeployment(name, args, opts),
   volumeSubstitutions: {},
   backupJob: dockerBackupJob,

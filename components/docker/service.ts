@@ -17,7 +17,8 @@ export interface DockerServiceArgs {
   envs: pulumi.Input<string[]>;
   containerName: string;
   volumeName: (volume: string) => string;
-  networkName: pulumi.Input<string>;
+  /** The networks the container joins, or the container whose network namespace it shares (docker/network-plan.ts). */
+  networking: { kind: "networks"; networks: Array<{ name: pulumi.Input<string>; aliases: string[] }> } | { kind: "sharesWith"; container: pulumi.Input<string> };
   storage: DockerStorage;
   /** Host port per public container port. */
   hostPorts: Readonly<Record<number, number>>;
@@ -30,11 +31,11 @@ export interface DockerServiceArgs {
 }
 
 /**
- * One topology service on Docker: its volumes and its container, attached to the stack's private
- * network under the service's name, with limits, health check, restart policy and log rotation.
- * `init` services run to completion during the deploy behind a health gate (init-run.ts), so a
- * failed run is run again by the next `up`; `job` services arrive in their in-stack form (the
- * scheduler container, with its own health check).
+ * One topology service on Docker: its volumes and its container, attached to the networks of the
+ * services it talks to (and its own, under its name), with limits, health check, restart policy and
+ * log rotation. `init` services run to completion during the deploy behind a health gate
+ * (init-run.ts), so a failed run is run again by the next `up`; `job` services arrive in their
+ * in-stack form (the scheduler container, with its own health check).
  */
 export class DockerService extends pulumi.ComponentResource {
   readonly container: docker.Container;
@@ -98,7 +99,9 @@ export class DockerService extends pulumi.ComponentResource {
         image: args.image,
         ...run,
         envs: args.envs,
-        networksAdvanced: [{ name: args.networkName, aliases: [spec.name] }],
+        ...(args.networking.kind === "networks"
+          ? { networksAdvanced: args.networking.networks.map((network) => ({ name: network.name, aliases: network.aliases.length ? network.aliases : undefined })) }
+          : { networkMode: pulumi.interpolate`container:${args.networking.container}` }),
         ports,
         volumes,
         // A bind mount (not `volumes`): a missing source fails the deploy instead of becoming an empty directory.

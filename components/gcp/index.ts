@@ -15,7 +15,7 @@ export const gcp = definePlatform({
   checks: gcpConfigProblems,
   // Cloud Run terminates TLS.
   // Cloud Run's front end sets X-Forwarded-For to the client's address: one trusted hop.
-  topologyOptions: () => ({ serviceTls: false, trustedProxyHops: 1 }),
+  topologyOptions: () => ({ serviceTls: false, publicHttps: true, loopbackRpc: false, trustedProxyHops: 1 }),
   deploy: (name, args, opts) => new GcpDeployment(name, args, opts),
   // Grafana's `preferred` volume is Cloud Run's in-memory filesystem.
   volumeSubstitutions: { preferredEphemeral: true },

@@ -19,3 +19,4 @@ export * from "./parity";
 export { buildTopology } from "./build";
 export { catalogue, type Catalogue } from "./catalogue";
 export { INGEST_TLS_FILES } from "./catalogue/ingest";
+export { GRAFANA_TLS_FILES } from "./catalogue/grafana";

@@ -65,6 +65,11 @@ export interface PortSpec {
   protocol: "http" | "tcp";
   /** Reachable from outside the stack (published / behind a load balancer). Private otherwise. */
   public: boolean;
+  /**
+   * Bound to 127.0.0.1 inside the service's container: only what shares its network namespace
+   * reaches it (Docker runs the service's talkers there, see `TopologyOptions.loopbackRpc`).
+   */
+  loopback?: boolean;
 }
 
 export interface HealthCheck {
@@ -213,6 +218,15 @@ export interface TopologyOptions {
    * client's address).
    */
   trustedProxyHops: number;
+  /** Every public URL is HTTPS (a certificate on the load balancer, Cloud Run, or `serviceTls`): browsers' cookies can be marked Secure. */
+  publicHttps: boolean;
+  /**
+   * InfluxDB binds its backup/restore RPC port (8088, which has no authentication) to 127.0.0.1, and
+   * the backup job runs in InfluxDB's network namespace: nothing else in the stack can reach the port
+   * (Docker, whose networks cannot filter by port). Where firewalls filter by port (AWS, GCP) it
+   * listens on the private network and only the backup job's security group or rule reaches it.
+   */
+  loopbackRpc: boolean;
 }
 
 /** A service as its catalogue builder returns it; `talksTo` is derived from its env. */

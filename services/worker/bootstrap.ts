@@ -30,10 +30,11 @@ export const bootstrapEnvironment = z.object({
   INFLUX_WRITER_PASSWORD: z.string().optional(),
   INFLUX_READER_USER: z.string().optional(),
   INFLUX_READER_PASSWORD: z.string().optional(),
+  /** Unset: a new database gets `NEW_DATABASE_RETENTION`, an existing one keeps its own (docs/privacy.md). */
   INFLUX_RETENTION: z
     .string()
     .regex(/^(INF|\d+[mhdw])$/i, { message: "expected INF or a duration such as 30d, 52w, 720h" })
-    .default("INF"),
+    .optional(),
   /** How long to wait for InfluxDB to answer before giving up. */
   BOOTSTRAP_WAIT_S: env.positiveInt(120),
   /** How long to wait for influxd's monitor to create `_internal` (for the reader's grant); 0: do not wait. */
@@ -42,6 +43,13 @@ export const bootstrapEnvironment = z.object({
 });
 
 export type BootstrapSettings = z.infer<typeof bootstrapEnvironment>;
+
+/**
+ * The default retention of a database bootstrap creates when `INFLUX_RETENTION` is unset: a finite
+ * window (events are personal data; keep what you use), a little over 13 months so that a whole
+ * month compares with the same month a year before. A database that exists keeps its duration.
+ */
+export const NEW_DATABASE_RETENTION = "400d";
 
 export function readBootstrapSettings(source: NodeJS.ProcessEnv = process.env): BootstrapSettings {
   const settings = readSettings("bootstrap", bootstrapEnvironment, source);
@@ -130,16 +138,23 @@ export async function bootstrapInflux(settings: BootstrapSettings, log: Logger):
   }
 
   const db = quoteIdentifier(settings.INFLUX_DB);
+  const existed = (await admin.rows("SHOW DATABASES")).some((row) => row.name === settings.INFLUX_DB);
   await admin.query(`CREATE DATABASE ${db}`);
   actions.push(`database ${settings.INFLUX_DB} exists`);
 
-  const duration = settings.INFLUX_RETENTION.toUpperCase() === "INF" ? "INF" : settings.INFLUX_RETENTION.toLowerCase();
-  const policies = await admin.rows(`SHOW RETENTION POLICIES ON ${db}`);
-  const hasAutogen = policies.some((policy) => policy.name === "autogen");
-  const statement = hasAutogen ? "ALTER" : "CREATE";
-  const shards = shardDurationFor(duration);
-  await admin.query(`${statement} RETENTION POLICY "autogen" ON ${db} DURATION ${duration} REPLICATION 1 SHARD DURATION ${shards} DEFAULT`);
-  actions.push(`retention policy autogen: ${duration}, default`);
+  // A stack that never set a retention keeps what its database has (INF before the finite default).
+  const wanted = settings.INFLUX_RETENTION ?? (existed ? undefined : NEW_DATABASE_RETENTION);
+  if (wanted === undefined) {
+    actions.push("retention policy autogen kept (INFLUX_RETENTION unset and the database existed)");
+  } else {
+    const duration = wanted.toUpperCase() === "INF" ? "INF" : wanted.toLowerCase();
+    const policies = await admin.rows(`SHOW RETENTION POLICIES ON ${db}`);
+    const hasAutogen = policies.some((policy) => policy.name === "autogen");
+    const statement = hasAutogen ? "ALTER" : "CREATE";
+    const shards = shardDurationFor(duration);
+    await admin.query(`${statement} RETENTION POLICY "autogen" ON ${db} DURATION ${duration} REPLICATION 1 SHARD DURATION ${shards} DEFAULT`);
+    actions.push(`retention policy autogen: ${duration}, default`);
+  }
 
   const present = new Set((await users(admin)).map((row) => row.user));
   const roles: Array<[string | undefined, string | undefined, "ALL" | "READ", string]> = [
@@ -182,7 +197,7 @@ export const bootstrapCommand: Command = {
     "usage: mixstack bootstrap",
     "",
     "Reads INFLUX_URL, INFLUX_DB, INFLUX_USER/INFLUX_PASSWORD (admin), INFLUX_WRITER_USER/_PASSWORD,",
-    "INFLUX_READER_USER/_PASSWORD, INFLUX_RETENTION (INF), BOOTSTRAP_WAIT_S (120), BOOTSTRAP_INTERNAL_WAIT_S (30).",
+    "INFLUX_READER_USER/_PASSWORD, INFLUX_RETENTION (unset: 400d for a new database, an existing one keeps its own), BOOTSTRAP_WAIT_S (120), BOOTSTRAP_INTERNAL_WAIT_S (30).",
   ].join("\n"),
   run: () =>
     withSettings(readBootstrapSettings, async (settings) => {

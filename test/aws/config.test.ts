@@ -21,13 +21,25 @@ function problems(values: Record<string, unknown>, secretKeys: string[] = []): s
   throw new Error("the config was accepted");
 }
 
-const aws = (section: Record<string, unknown> = {}, rest: Record<string, unknown> = {}) => ({ platform: "aws", aws: { region: "eu-west-1", ...section }, ...rest });
+// Plain HTTP must be asked for (aws.allowHttp, tested below); the other cases ask.
+const aws = (section: Record<string, unknown> = {}, rest: Record<string, unknown> = {}) => ({ platform: "aws", aws: { region: "eu-west-1", allowHttp: true, ...section }, ...rest });
+const CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 
 describe("the aws section of the stack config", () => {
-  it("applies its defaults to a config that only names the region", () => {
+  it("refuses a stack without a certificate unless allowHttp, naming the key", () => {
+    expect(problems({ platform: "aws", aws: { region: "eu-west-1" } })).toEqual([
+      "mixstack:aws.certificateArn: is required: ingest and Grafana face the internet; set an ACM certificate ARN, or aws.allowHttp: true to serve plain HTTP",
+    ]);
+    expect(problems({ platform: "aws", aws: { region: "eu-west-1", allowHttp: false } })).toHaveLength(1);
+    expect((parse({ platform: "aws", aws: { region: "eu-west-1", certificateArn: CERTIFICATE } }) as AwsStackConfig).aws).toMatchObject({ certificateArn: CERTIFICATE, allowHttp: false });
+    expect((parse({ platform: "aws", aws: { region: "eu-west-1", allowHttp: true } }) as AwsStackConfig).aws.allowHttp).toBe(true);
+  });
+
+  it("applies its defaults to a config that only names the region (and allows HTTP)", () => {
     const config = parse(aws()) as AwsStackConfig;
     expect(config.aws).toEqual({
       region: "eu-west-1",
+      allowHttp: true,
       vpc: { natGateways: "one" },
       hostnames: {},
       stateStorage: "ec2-ebs",

@@ -41,7 +41,7 @@ async function summaryOn(stackName: string, platform: "docker" | "aws"): Promise
   const file = readStackFile(stackName, projectRoot);
   const config = Object.fromEntries(Object.entries(file.config).filter(([key]) => key !== `${PROJECT}:aws` && key !== `${PROJECT}:docker`));
   config[`${PROJECT}:platform`] = platform;
-  if (platform === "aws") config[`${PROJECT}:aws`] = JSON.stringify({ region: "eu-west-1" });
+  if (platform === "aws") config[`${PROJECT}:aws`] = JSON.stringify({ region: "eu-west-1", allowHttp: true });
   let stack: Stack | undefined;
   const evaluation = await evaluateOffline({
     project: PROJECT,

@@ -14,7 +14,7 @@ import { service, type Topology } from "../../components/topology";
 import { pulumiConfig } from "../pulumi/mocks";
 
 function topologyFor(values: Record<string, unknown> = {}, secretKeys: string[] = []): Topology {
-  const raw = pulumiConfig({ values: { platform: "aws", aws: { region: "eu-west-1" }, ...values }, secretKeys });
+  const raw = pulumiConfig({ values: { platform: "aws", aws: { region: "eu-west-1", allowHttp: true }, ...values }, secretKeys });
   return stackTopology(parseStackConfig({ stack: "prod", values: raw.config, secretKeys: new Set(raw.secretKeys) }));
 }
 
@@ -182,6 +182,7 @@ describe("secrets of the containers", () => {
     expect(entries.map((entry) => entry.id).sort()).toEqual([
       "api-secret",
       "grafana-admin-password",
+      "grafana-secret-key",
       "influx-admin-password",
       "influx-reader-password",
       "influx-writer-password",

@@ -25,7 +25,8 @@ export async function evaluateExample(name = "aws-example"): Promise<AwsEvaluati
 /** A stack given as config values (keys without `mixstack:`), AWS in eu-west-1 unless overridden. */
 export async function evaluateAws(values: Record<string, unknown>, secretKeys: string[] = [], stack = "test"): Promise<AwsEvaluation> {
   let created: Stack | undefined;
-  const aws = { region: "eu-west-1", ...((values.aws as Record<string, unknown> | undefined) ?? {}) };
+  // Plain HTTP must be asked for (aws.allowHttp); the tests that are not about it ask.
+  const aws = { region: "eu-west-1", allowHttp: true, ...((values.aws as Record<string, unknown> | undefined) ?? {}) };
   const evaluation = await evaluate({ stack, values: { platform: "aws", ...values, aws }, secretKeys }, () => {
     created = createStack(readStackConfig());
     return { ...created.outputs, summary: created.deployment.summary };

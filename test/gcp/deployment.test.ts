@@ -220,6 +220,7 @@ describe("gcp-example: secrets", () => {
       "influx-writer-password": ["bootstrap", "worker"],
       "influx-reader-password": ["bootstrap", "grafana"],
       "grafana-admin-password": ["grafana"],
+      "grafana-secret-key": ["grafana"],
       "queue-password": ["vm"],
       "redis-url": ["backup", "ingest", "worker"],
     });

@@ -27,13 +27,15 @@ describe("stack config", () => {
       platform: "docker",
       keepDataOnDestroy: true,
       logLevel: "info",
-      influxdb: { database: "mixevents", retention: "INF", adminUser: "admin", memoryMb: 2048 },
+      influxdb: { database: "mixevents", adminUser: "admin", memoryMb: 2048 },
       backup: { schedule: "0 3 * * *", keepDaily: 7, keepWeekly: 4 },
       docker: { publicHost: "localhost", ingestPort: 8080, grafanaPort: 3000, restartPolicy: "unless-stopped", logMaxSize: "10m", logMaxFiles: 5 },
       secrets: {},
     });
     expect(config.backup.target).toBeUndefined();
     expect(config.docker.dataDir).toBeUndefined();
+    // Unset: bootstrap gives a new database its finite default, an existing one keeps its own.
+    expect(config.influxdb.retention).toBeUndefined();
   });
 
   it.each([

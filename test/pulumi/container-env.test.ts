@@ -39,6 +39,7 @@ const secrets: Record<SecretName, string> = {
   influxWriterPassword: "WriterPassword0123456789",
   influxReaderPassword: "ReaderPassword0123456789",
   grafanaAdminPassword: "GrafanaPassword0123456789",
+  grafanaSecretKey: "GrafanaSecretKey0123456789",
   queuePassword: "QueuePassword0123456789",
 };
 

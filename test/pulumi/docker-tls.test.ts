@@ -2,12 +2,13 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../../config/load";
 import { readStackConfig } from "../../config/pulumi";
 import { createStack } from "../../components/stack";
-import { INGEST_TLS_FILES } from "../../components/topology";
+import { GRAFANA_TLS_FILES, INGEST_TLS_FILES } from "../../components/topology";
 import { evaluate, pulumiConfig, resourcesOfType, unwrapSecrets, type Evaluation } from "./mocks";
 
 /**
- * `mixstack:docker.tls`: ingest serves HTTPS itself with a certificate and key from the Docker host,
- * mounted read-only, and the stack's URLs say https. Checked on the config and under Pulumi mocks;
+ * `mixstack:docker.tls`: ingest and Grafana serve HTTPS themselves with a certificate and key from
+ * the Docker host, mounted read-only, Grafana marks its session cookie Secure, and the stack's URLs
+ * say https. Checked on the config and under Pulumi mocks;
  * test/pulumi/container-env.test.ts runs the resulting ingest env for real.
  */
 
@@ -76,9 +77,24 @@ describe("Docker target with docker.tls", () => {
     });
   });
 
-  it("gives the key to ingest only", async () => {
+  it("serves Grafana over HTTPS with the same files, its cookie Secure and its health check on HTTPS", async () => {
     const evaluation = await deploy({ tls: TLS });
-    for (const service of ["influxdb", "queue", "bootstrap", "worker", "grafana", "backup"]) {
+    expect(containerOf(evaluation, "grafana").mounts).toEqual([
+      { type: "bind", source: TLS.certFile, target: GRAFANA_TLS_FILES.certPath, readOnly: true },
+      { type: "bind", source: TLS.keyFile, target: GRAFANA_TLS_FILES.keyPath, readOnly: true },
+    ]);
+    expect(envOf(evaluation, "grafana")).toMatchObject({
+      GF_SERVER_PROTOCOL: "https",
+      GF_SERVER_CERT_FILE: GRAFANA_TLS_FILES.certPath,
+      GF_SERVER_CERT_KEY: GRAFANA_TLS_FILES.keyPath,
+      GF_SECURITY_COOKIE_SECURE: "true",
+    });
+    expect(containerOf(evaluation, "grafana").healthcheck!.tests[1]).toContain("https://127.0.0.1:3000/api/health");
+  });
+
+  it("gives the key to ingest and Grafana only", async () => {
+    const evaluation = await deploy({ tls: TLS });
+    for (const service of ["influxdb", "queue", "bootstrap", "worker", "backup"]) {
       const inputs = containerOf(evaluation, service);
       expect([service, inputs.mounts ?? []]).toEqual([service, []]);
       expect(Object.keys(envOf(evaluation, service)).filter((name) => name.startsWith("MIXSTACK_TLS_"))).toEqual([]);
@@ -92,10 +108,10 @@ describe("Docker target with docker.tls", () => {
     expect(command).toContain("require('https').get({host:'127.0.0.1',port:8080,path:'/healthz'");
   });
 
-  it("outputs an https ingestUrl and a snippet that uses it; Grafana stays http", async () => {
+  it("outputs an https ingestUrl and a snippet that uses it, and an https grafanaUrl", async () => {
     const evaluation = await deploy({ publicHost: "analytics.example.com", ingestPort: 8443, grafanaPort: 3000, tls: TLS });
     expect(evaluation.outputs.ingestUrl?.value).toBe("https://analytics.example.com:8443");
-    expect(evaluation.outputs.grafanaUrl?.value).toBe("http://analytics.example.com:3000");
+    expect(evaluation.outputs.grafanaUrl?.value).toBe("https://analytics.example.com:3000");
     expect(evaluation.outputs.mixpanelSnippet).toEqual({ value: expect.stringContaining('api_host: "https://analytics.example.com:8443"'), secret: true });
   });
 
@@ -116,5 +132,15 @@ describe("Docker target with docker.tls", () => {
     expect(containerOf(evaluation, "ingest").healthcheck!.tests[1]).toContain("fetch('http://127.0.0.1:8080/healthz')");
     expect(evaluation.outputs.ingestUrl?.value).toBe("http://analytics.example.com:8080");
     expect(evaluation.outputs.mixpanelSnippet?.value).toContain('api_host: "http://analytics.example.com:8080"');
+    expect(containerOf(evaluation, "grafana").mounts ?? []).toEqual([]);
+    expect(envOf(evaluation, "grafana").GF_SECURITY_COOKIE_SECURE).toBe("false");
+    expect(Object.keys(envOf(evaluation, "grafana")).filter((name) => name.startsWith("GF_SERVER_"))).toEqual([]);
+    // Grafana in plain HTTP on every address is worth a notice.
+    expect(evaluation.outputs.notices?.value).toEqual(expect.arrayContaining([expect.stringContaining("Grafana is served over plain HTTP on 0.0.0.0")]));
+  });
+
+  it("says nothing about Grafana's HTTP when it is published on loopback only", async () => {
+    const evaluation = await deploy({ grafanaBindAddress: "127.0.0.1" });
+    expect(JSON.stringify(evaluation.outputs.notices?.value ?? [])).not.toContain("Grafana is served over plain HTTP");
   });
 });

@@ -151,40 +151,47 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     ["worker", "INFLUX_URL", /^http:\/\/influxdb:8086$/],
     ["grafana", "INFLUX_URL", /^http:\/\/influxdb:8086$/],
     ["bootstrap", "INFLUX_URL", /^http:\/\/influxdb:8086$/],
-    ["backup", "INFLUX_URL", /^http:\/\/influxdb:8086$/],
-    ["backup", "INFLUX_BACKUP_ADDR", /^influxdb:8088$/],
+    // The backup job runs in InfluxDB's network namespace (its RPC port is on loopback).
+    ["backup", "INFLUX_URL", /^http:\/\/127\.0\.0\.1:8086$/],
+    ["backup", "INFLUX_BACKUP_ADDR", /^127\.0\.0\.1:8088$/],
     ["backup", "REDIS_URL", /^redis:\/\/:(\w+)@queue:6379$/],
   ])("points %s's %s at the right container and port", (service, variable, pattern) => {
     expect(envOf(evaluation, service)[variable]).toMatch(pattern);
   });
 
-  it("reaches each endpoint by a network alias on the one private network", () => {
-    const all = [...containers(evaluation).values()].map(({ inputs }) => inputs);
-    const networks = new Set(all.flatMap((c) => (c.networksAdvanced ?? []).map((n) => n.name)));
-    expect(networks.size).toBe(1);
-    const aliases = Object.fromEntries(
-      [...containers(evaluation).entries()].map(([service, { inputs }]) => [service, inputs.networksAdvanced?.[0]?.aliases ?? []]),
-    );
-    expect(aliases.queue).toContain("queue");
-    expect(aliases.influxdb).toContain("influxdb");
-    const networkResources = resourcesOfType(evaluation, "docker:index/network:Network");
-    expect(networkResources.map((n) => n.inputs.name)).toEqual([...networks]);
+  it("gives each pair of namespaces an edge joins a network of its own, the target aliased by its name there", () => {
+    const networks = resourcesOfType(evaluation, "docker:index/network:Network").map((n) => n.inputs.name as string);
+    const prefix = `mixstack-${stack}`;
+    expect(networks.sort()).toEqual(["backup-queue", "bootstrap-influxdb", "grafana-influxdb", "ingest-queue", "worker-influxdb", "worker-queue"].map((pair) => `${prefix}-${pair}`));
+    const attached = (service: string) => (container(evaluation, service).networksAdvanced ?? []).map((n) => [n.name, n.aliases ?? []]);
+    expect(attached("queue")).toEqual([
+      [`${prefix}-backup-queue`, ["queue"]],
+      [`${prefix}-ingest-queue`, ["queue"]],
+      [`${prefix}-worker-queue`, ["queue"]],
+    ]);
+    expect(attached("influxdb")).toEqual([
+      // For the backup job in its namespace.
+      [`${prefix}-backup-queue`, []],
+      [`${prefix}-bootstrap-influxdb`, ["influxdb"]],
+      [`${prefix}-grafana-influxdb`, ["influxdb"]],
+      [`${prefix}-worker-influxdb`, ["influxdb"]],
+    ]);
+    expect(attached("ingest")).toEqual([[`${prefix}-ingest-queue`, []]]);
+    expect(attached("worker")).toEqual([
+      [`${prefix}-worker-influxdb`, []],
+      [`${prefix}-worker-queue`, []],
+    ]);
+    expect(attached("grafana")).toEqual([[`${prefix}-grafana-influxdb`, []]]);
+    expect(attached("bootstrap")).toEqual([[`${prefix}-bootstrap-influxdb`, []]]);
   });
 
-  it("keeps every service on the stack's private network, none on the host's", () => {
-    const network = resourcesOfType(evaluation, "docker:index/network:Network")[0]!.inputs.name;
-    for (const [service, { inputs }] of containers(evaluation)) {
-      if (service === "volume-owner") {
-        // Only chowns the host directories: no network at all.
-        expect([service, inputs.networkMode, inputs.networksAdvanced]).toEqual([service, "none", undefined]);
-        continue;
-      }
-      expect([service, inputs.networkMode, (inputs.networksAdvanced ?? []).map((n) => [n.name, n.aliases])]).toEqual([
-        service,
-        undefined,
-        [[network, [service]]],
-      ]);
-    }
+  it("runs the backup job in InfluxDB's network namespace, never on the host's", () => {
+    // The ID of InfluxDB's container: a replaced InfluxDB replaces the backup container too.
+    expect(container(evaluation, "backup").networkMode).toMatch(/^container:\S+$/);
+    expect(container(evaluation, "backup").networksAdvanced).toBeUndefined();
+    // Only the volume owner (host directories) has no network at all; nobody is on the host's.
+    expect(containers(evaluation).get("volume-owner")?.inputs.networkMode ?? "none").toBe("none");
+    for (const [service, { inputs }] of containers(evaluation)) expect([service, inputs.networkMode === "host"]).toEqual([service, false]);
   });
 
   it.each([
@@ -235,7 +242,8 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
       INFLUXDB_HTTP_AUTH_ENABLED: "true",
       INFLUXDB_DATA_INDEX_VERSION: "tsi1",
       INFLUXDB_REPORTING_DISABLED: "true",
-      INFLUXDB_BIND_ADDRESS: "0.0.0.0:8088",
+      // Loopback only: the backup job shares InfluxDB's network namespace, nothing else reaches it.
+      INFLUXDB_BIND_ADDRESS: "127.0.0.1:8088",
     });
   });
 
@@ -304,8 +312,8 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(metricsPort).toBe("9464");
     expect(backup.healthcheck?.tests[1]).toContain(`http://127.0.0.1:${metricsPort}/healthz`);
     expect([backup.ports ?? [], backup.publishAllPorts ?? false]).toEqual([[], false]);
-    // Reachable on the stack's network only, like the worker's: nothing else maps it to the host.
-    expect(backup.networkMode).toBeUndefined();
+    // Reachable from the stack's networks only, like the worker's: nothing maps it to the host.
+    expect(backup.networkMode).toMatch(/^container:/);
   });
 
   it("pins every image: third-party tags exact, our builds deployed by image ID", () => {
@@ -329,7 +337,7 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
   it("outputs the URLs of ingest and Grafana and where the backups go", () => {
     const expected =
       stack === "remote"
-        ? ["https://analytics.example.com:8080", "http://analytics.example.com:3000", "file:///srv/mixstack/backups"]
+        ? ["https://analytics.example.com:8080", "https://analytics.example.com:3000", "file:///srv/mixstack/backups"]
         : ["http://localhost:8080", "http://localhost:3000", "docker-volume://mixstack-local-backup-backups"];
     expect([evaluation.outputs.ingestUrl?.value, evaluation.outputs.grafanaUrl?.value, evaluation.outputs.backupTarget?.value]).toEqual(expected);
     // The backup target is the storage the backup container writes to.
@@ -342,10 +350,10 @@ describe.each(examples)("Docker target, stack %s", (stack) => {
     expect(calls).toEqual([{ token: envOf(evaluation, "ingest").MIXSTACK_TOKEN, options: expect.objectContaining({ api_host: evaluation.outputs.ingestUrl?.value }) }]);
   });
 
-  it("generates each of the seven secrets nobody configured as 32 random letters and digits, kept in the state", () => {
+  it("generates each of the eight secrets nobody configured as 32 random letters and digits, kept in the state", () => {
     const generated = resourcesOfType(evaluation, "random:index/randomPassword:RandomPassword");
     expect(generated.map((r) => [r.name, r.inputs.length, r.inputs.special]).sort()).toEqual(
-      ["api-secret", "grafana-admin-password", "influx-admin-password", "influx-reader-password", "influx-writer-password", "project-token", "queue-password"].map(
+      ["api-secret", "grafana-admin-password", "grafana-secret-key", "influx-admin-password", "influx-reader-password", "influx-writer-password", "project-token", "queue-password"].map(
         (name) => [`mixstack-secrets-${name}`, 32, false],
       ),
     );
@@ -376,6 +384,7 @@ describe("Docker target, configured secrets and options", () => {
     expect(leaks).toEqual([]);
     // Only the secrets nobody configured are generated.
     expect(resourcesOfType(evaluation, "random:index/randomPassword:RandomPassword").map((r) => r.name).sort()).toEqual([
+      "mixstack-secrets-grafana-secret-key",
       "mixstack-secrets-influx-reader-password",
       "mixstack-secrets-influx-writer-password",
     ]);
@@ -398,7 +407,9 @@ describe("Docker target, configured secrets and options", () => {
     ],
   ])("tells the operator what destroy keeps: %s", async (_name, values, notices) => {
     const evaluation = await evaluate({ values: { platform: "docker", ...values } }, () => ({ ...createStack(readStackConfig()).outputs }));
-    expect(evaluation.outputs.notices).toEqual({ value: notices, secret: false });
+    // Grafana's plain-HTTP notice is another matter (test/pulumi/docker-tls.test.ts).
+    const about = (evaluation.outputs.notices?.value as string[]).filter((notice) => !notice.startsWith("Grafana is served over plain HTTP"));
+    expect(about).toEqual(notices);
   });
 
   it("publishes on the configured host ports and address", async () => {
@@ -451,7 +462,8 @@ describe("Docker target, configured secrets and options", () => {
     expect(evaluation.outputs.backupJob?.value).toEqual({
       platform: "docker",
       dockerHost: "ssh://deploy@h.example",
-      network: "mixstack-test",
+      // Where the backup job, in InfluxDB's namespace, reaches the queue.
+      network: "mixstack-test-backup-queue",
       container: "mixstack-test-backup",
     });
   });

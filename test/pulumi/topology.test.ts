@@ -154,7 +154,10 @@ describe("topology", () => {
     ["backup", "BACKUP_TARGET", "<store>"],
     ["backup", "MIXSTACK_STACK", "local"],
     ["queue", "REDISCLI_AUTH", "<queuePassword>"],
-    ["influxdb", "INFLUXDB_BIND_ADDRESS", "0.0.0.0:8088"],
+    // Docker cannot filter by port: the RPC port stays on loopback, the backup job in InfluxDB's namespace.
+    ["influxdb", "INFLUXDB_BIND_ADDRESS", "127.0.0.1:8088"],
+    ["grafana", "GF_SECURITY_SECRET_KEY", "<grafanaSecretKey>"],
+    ["grafana", "GF_SECURITY_COOKIE_SECURE", "false"],
   ])("wires %s's %s as %s", (name, variable, expected) => {
     expect(render(service(topologyFor(), name).env[variable]!)).toBe(expected);
   });
@@ -194,6 +197,7 @@ describe("topology", () => {
       "influxWriterPassword",
       "influxReaderPassword",
       "grafanaAdminPassword",
+      "grafanaSecretKey",
       "queuePassword",
     ]);
   });

@@ -25,6 +25,7 @@ describe("the secret plan (components/translate/secrets.ts)", () => {
       "project-token": ["ingest.MIXSTACK_TOKEN"],
       "api-secret": ["ingest.MIXSTACK_API_SECRET"],
       "grafana-admin-password": ["grafana.GF_SECURITY_ADMIN_PASSWORD"],
+      "grafana-secret-key": ["grafana.GF_SECURITY_SECRET_KEY"],
     });
   });
 

@@ -22,7 +22,8 @@ export function bootstrap({ config, wiring }: CatalogueContext): ServiceDraft {
       INFLUX_WRITER_PASSWORD: [env.secret("influxWriterPassword")],
       INFLUX_READER_USER: text(config.influxdb.readerUser),
       INFLUX_READER_PASSWORD: [env.secret("influxReaderPassword")],
-      INFLUX_RETENTION: text(config.influxdb.retention),
+      // Unset: bootstrap gives a new database its finite default and leaves an existing one as it is.
+      ...(config.influxdb.retention !== undefined ? { INFLUX_RETENTION: text(config.influxdb.retention) } : {}),
       LOG_LEVEL: logLevel,
     } satisfies EnvFor<typeof bootstrapEnvironment, EnvValue>,
     ports: [],

@@ -3,7 +3,7 @@ import { text } from "../env";
 import { SINGLE, type CatalogueContext, type ServiceDraft } from "../types";
 
 /** InfluxDB 1.x: the events database. Absent with `influxdb.external` (an InfluxDB run elsewhere). */
-export function influxdb({ config }: CatalogueContext): ServiceDraft | undefined {
+export function influxdb({ config, options }: CatalogueContext): ServiceDraft | undefined {
   if (config.influxdb.external) return undefined;
   return {
     name: "influxdb",
@@ -14,14 +14,15 @@ export function influxdb({ config }: CatalogueContext): ServiceDraft | undefined
       INFLUXDB_HTTP_AUTH_ENABLED: text(true),
       INFLUXDB_DATA_INDEX_VERSION: text("tsi1"),
       INFLUXDB_REPORTING_DISABLED: text(true),
-      // The backup RPC port has no authentication: private network only, never public.
-      INFLUXDB_BIND_ADDRESS: text("0.0.0.0:8088"),
+      // The backup RPC port has no authentication: private network only, never public; loopback
+      // only where the platform cannot filter by port (Docker: the backup job shares the namespace).
+      INFLUXDB_BIND_ADDRESS: text(options.loopbackRpc ? "127.0.0.1:8088" : "0.0.0.0:8088"),
       INFLUXDB_HTTP_SUPPRESS_WRITE_LOG: text(true),
       INFLUXDB_DATA_QUERY_LOG_ENABLED: text(false),
     },
     ports: [
       { name: "http", port: 8086, protocol: "http", public: false },
-      { name: "rpc", port: 8088, protocol: "tcp", public: false },
+      { name: "rpc", port: 8088, protocol: "tcp", public: false, ...(options.loopbackRpc ? { loopback: true } : {}) },
     ],
     volumes: [
       {

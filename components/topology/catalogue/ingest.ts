@@ -14,7 +14,7 @@ export const INGEST_TLS_FILES: TlsFiles = { certPath: "/run/mixstack/tls/cert.pe
  */
 export function historySince(config: CatalogueContext["config"]): string {
   if (config.history.since !== undefined) return config.history.since;
-  const retention = /^(\d+)([hdw])$/.exec(config.influxdb.retention);
+  const retention = /^(\d+)([hdw])$/.exec(config.influxdb.retention ?? "");
   if (!retention) return "730d";
   const amount = Number(retention[1]);
   const days = retention[2] === "w" ? amount * 7 : retention[2] === "d" ? amount : Math.ceil(amount / 24);
