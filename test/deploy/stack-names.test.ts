@@ -38,7 +38,7 @@ const STACKS = [
 
 const PLATFORMS = {
   docker: { platform: "docker" },
-  aws: { platform: "aws", aws: { region: "eu-west-1" } },
+  aws: { platform: "aws", aws: { region: "eu-west-1", allowHttp: true } },
   gcp: { platform: "gcp", gcp: { project: "acme-analytics", region: "europe-west1" } },
 } as const;
 type Platform = keyof typeof PLATFORMS;
