@@ -15,7 +15,8 @@ import { evaluateForDeploy, ofType, root } from "./support";
  * JavaScript, the GeoIP data is data), and the stages that end up in the image only copy.
  * Where emulation is still needed, `mixstack doctor` says so (test/doctor).
  *
- * Red on main (`it.fails`): the services image runs `npm ci` and `mkdir/chown` in amd64 stages.
+ * Open (docs/drafts/first-deploy.md, "Open findings"): the services image still runs `npm ci` and
+ * `mkdir/chown` in amd64 stages; until it does not, `mixstack doctor` tells an arm64 host it needs QEMU.
  */
 
 let crossBuilt: Array<{ image: string; dockerfile: string }> = [];
@@ -47,7 +48,4 @@ describe("images built for linux/amd64 on AWS and GCP", () => {
     expect(emulatedCommands("FROM node:24\nRUN apt-get update && \\\n  apt-get install -y curl\n")).toEqual(["node:24: RUN apt-get update &&    apt-get install -y curl"]);
   });
 
-  it.fails("run no command for the target platform, so an arm64 host builds them without QEMU", () => {
-    for (const { image, dockerfile } of crossBuilt) expect(emulatedCommands(dockerfile), image).toEqual([]);
-  });
 });

@@ -155,19 +155,3 @@ function withoutOption(args: string[], option: string): string[] {
   const index = args.indexOf(option);
   return index >= 0 ? [...args.slice(0, index), ...args.slice(index + 2)] : args;
 }
-
-/**
- * Splits a documented shell command (`VAR=value pulumi config set --secret key 'a value' --stack x`)
- * into its environment assignments and words; `$PWD` is the project directory.
- */
-export function parseCommand(line: string, projectDir: string): { env: Record<string, string>; words: string[] } {
-  const words: string[] = [];
-  const pattern = /'([^']*)'|"([^"]*)"|(\S+)/g;
-  for (const match of line.matchAll(pattern)) words.push((match[1] ?? match[2] ?? match[3]!).replaceAll("$PWD", projectDir));
-  const env: Record<string, string> = {};
-  while (words[0] && /^[A-Z_]+=/.test(words[0])) {
-    const [name, ...value] = words.shift()!.split("=");
-    env[name!] = value.join("=");
-  }
-  return { env, words };
-}

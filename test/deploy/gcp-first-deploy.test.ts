@@ -24,8 +24,8 @@ import { evaluateForDeploy, ofType, waitsFor, waitsForResource, type DeployEvalu
  *    must be retryable itself, so it carries no fixed name (Pulumi autonames it afresh after a failed
  *    create: the engine's random seed is new for each update, pulumi/pulumi#10120).
  *
- * Red on main (`it.fails` until phase 2): no Cloud Resource Manager API; ingest and the worker wait
- * only for the VM *instance*; the init job has a fixed name.
+ * Red before issue 17's fix: no Cloud Resource Manager API; ingest and the worker waited only for
+ * the VM *instance*; the init job had a fixed name.
  */
 
 const TYPES = {
