@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { listenOn } from "../core/listen";
 import type { Logger } from "../core/log";
 import { readBody } from "./body";
 import { ClientBudget, estimatedCostMs, REQUEST_COST_MS } from "./client-budget";
@@ -71,13 +72,7 @@ export class IngestServer {
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => {
-        this.server.off("error", reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, port, host);
   }
 
   get isDraining(): boolean {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { listenOn } from "../core/listen";
 import { InfluxError, type InfluxConnection } from "../core/influx";
 import type { Logger } from "../core/log";
 import { authoriseQuery } from "./auth";
@@ -55,13 +56,7 @@ export class QueryServer {
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(port, host, () => {
-        this.server.off("error", reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, port, host);
   }
 
   close(): Promise<void> {
