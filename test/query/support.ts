@@ -4,7 +4,8 @@ import { scratchDir, track } from "../harness/services";
 
 /** A dev pipeline (auth on: the query service reads as the read-only user) for the query tests. */
 export async function startReportsPipeline(label: string): Promise<Pipeline> {
-  return startPipeline({ dir: scratchDir(label), authEnabled: true, workers: 1, onStarted: (process) => track(process) });
+  // Rollup rounds every second (the job stretches the pause to 9x a round): the dashboards read them.
+  return startPipeline({ dir: scratchDir(label), authEnabled: true, workers: 1, workerEnv: { ROLLUP_INTERVAL_MS: "1000" }, onStarted: (process) => track(process) });
 }
 
 export async function startReports(pipeline: Pipeline, options: QueryServiceOptions = {}): Promise<QueryService> {
