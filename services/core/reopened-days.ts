@@ -40,8 +40,15 @@ export function dayOfTime(ms: number): DayNumber {
 
 /** Marks days whose events changed, so the job computes them again (idempotent: a version bump). */
 export async function reopenDays(redis: RedisCommands, days: Iterable<string>): Promise<void> {
-  await Promise.all([...new Set(days)].map((day) => redis.sendCommand(["HINCRBY", redisKeys.rollupReopened, day, "1"])));
+  const unique = [...new Set(days)];
+  // A script flagged allow-oom: at maxmemory the worker must still settle its batches (issue 12),
+  // and a plain HINCRBY would be refused there and fail the batch after its points were written.
+  for (let start = 0; start < unique.length; start += 500) {
+    await redis.sendCommand(["EVAL", REOPEN_SCRIPT, "1", redisKeys.rollupReopened, ...unique.slice(start, start + 500)]);
+  }
 }
+
+const REOPEN_SCRIPT = "#!lua flags=allow-oom\nfor _, day in ipairs(ARGV) do redis.call('HINCRBY', KEYS[1], day, 1) end\nreturn #ARGV";
 
 /** Every day from `from` to `to` (day numbers, both included). */
 export async function reopenRange(redis: RedisCommands, from: DayNumber, to: DayNumber): Promise<void> {
